@@ -1,0 +1,32 @@
+# Every target creates .venv on first use, so a fresh machine needs nothing else.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## generate the demo shop and print every agent's metrics
+	$(BIN)/kefu demo --out demo-data --force
+	$(BIN)/kefu metrics --data demo-data --start 2024-06-01 --end 2024-06-30 --format table
+
+test: $(STAMP)  ## the whole test suite (what CI runs)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_metrics.py
+
+clean:
+	rm -rf $(VENV) demo-data

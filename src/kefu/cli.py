@@ -1,0 +1,197 @@
+"""kefu's command line: thin commands that parse, call one function and print.
+
+The commands and options of shared/spec/cli.md are a stable contract.
+Exit code 2 means bad input, with a message naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="kefu — fair, explainable evaluation of customer-service agents (客服考核).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+qa_app = typer.Typer(help="Automatic quality checks (智能质检).", no_args_is_help=True)
+app.add_typer(qa_app, name="qa")
+
+err = Console(stderr=True)
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class OutFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    table = "table"
+
+
+def fail(message: str) -> NoReturn:
+    """Print a clear message and exit 2 (bad input), as cli.md requires."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def parse_day(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date YYYY-MM-DD")
+
+
+def write_output(text: str | bytes, out: Path | None) -> None:
+    if out is None:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
+        return
+    if isinstance(text, bytes):
+        out.write_bytes(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def metrics(
+    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
+    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
+    engine: Annotated[Engine, typer.Option(help="analytics engine")] = Engine.duckdb,
+    format: Annotated[OutFormat, typer.Option("--format", help="output format")] = (
+        OutFormat.json
+    ),
+    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    session_gap_min: Annotated[float, typer.Option(help="conversation split gap, minutes")] = 30,
+    response_target_s: Annotated[float, typer.Option(help="on-time response target, s")] = 30,
+    conversion_window_days: Annotated[int, typer.Option(help="conversion window, days")] = 1,
+    repeat_window_h: Annotated[float, typer.Option(help="repeat-contact window, hours")] = 48,
+    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
+    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="load the good rows of files with bad rows")
+    ] = False,
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="mapping profile (YAML) for the exports")
+    ] = None,
+) -> None:
+    """Compute every metric of metrics.md per agent, team and shop for a period."""
+    from kefu.ingest import IngestError, load_dir
+    from kefu.metrics import MetricParams, compute
+    from kefu.metrics.export import render
+
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    if last < first:
+        fail(f"--end {end} is before --start {start}")
+    try:
+        params = MetricParams(
+            session_gap_min=session_gap_min,
+            response_target_s=response_target_s,
+            conversion_window_days=conversion_window_days,
+            repeat_window_h=repeat_window_h,
+            tz=tz,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        loaded = load_dir(data, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
+                          progress=format is not OutFormat.table or out is not None)
+    except IngestError as exc:
+        fail(str(exc))
+    for line in loaded.warnings:
+        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+    try:
+        result = compute(loaded.dataset, first, last, params, engine=engine.value, qa=not no_qa)
+    except ValueError as exc:
+        fail(str(exc))
+    write_output(render(result, format.value), out)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the demo shop into")] = Path(
+        "demo-data"
+    ),
+    messages: Annotated[int, typer.Option(help="approximate number of messages")] = 60_000,
+    agents: Annotated[int, typer.Option(help="number of agents")] = 24,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same shop)")] = 7,
+    start: Annotated[str, typer.Option(help="first day of the month generated")] = "2024-06-01",
+    days: Annotated[int, typer.Option(help="number of days")] = 30,
+    file_format: Annotated[str, typer.Option("--file-format", help="csv or parquet")] = "csv",
+    force: Annotated[bool, typer.Option(help="overwrite an existing folder")] = False,
+) -> None:
+    """Generate a realistic, deterministic demo shop (agents, chats, orders, …)."""
+    from kefu.demo import DemoConfig, generate
+
+    if out.exists() and any(out.iterdir()) and not force:
+        fail(f"{out} exists and is not empty (use --force to overwrite)")
+    config = DemoConfig(
+        messages=messages,
+        agents=agents,
+        seed=seed,
+        start=parse_day(start, "--start"),
+        days=days,
+        file_format=file_format,
+    )
+    summary = generate(out, config)
+    err.print(f"demo shop written to {out}: {summary}", highlight=False)
+
+
+@qa_app.command("scan")
+def qa_scan(
+    input: Annotated[Path, typer.Option("--input", help="csv/xlsx/parquet/jsonl file")],
+    text_column: Annotated[str, typer.Option("--text-column", help="column holding the text")],
+    role: Annotated[str, typer.Option("--role", help="agent or buyer checks")] = "agent",
+    format: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
+) -> None:
+    """Run the automatic checks on each row's text; one JSON object per row."""
+    from kefu.qa import scan_file
+
+    if role not in ("agent", "buyer"):
+        fail(f"--role must be agent or buyer, not {role!r}")
+    if format != "jsonl":
+        fail(f"--format must be jsonl, not {format!r}")
+    try:
+        for record in scan_file(input, text_column, role=role):
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def ahp(
+    matrix: Annotated[Path, typer.Argument(help="CSV pairwise comparison matrix")],
+    format: Annotated[str, typer.Option("--format", help="json")] = "json",
+) -> None:
+    """Weights, λmax, CI and CR of an AHP pairwise comparison matrix (层次分析法)."""
+    from kefu.scoring.ahp import AHPError, ahp_from_csv
+
+    if format != "json":
+        fail(f"--format must be json, not {format!r}")
+    try:
+        result = ahp_from_csv(matrix)
+    except (AHPError, OSError) as exc:
+        fail(str(exc))
+    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,143 @@
+"""The metric registry: every metric of shared/spec/metrics.md, declared once.
+
+CLI output, scheme validation, web labels, exports and docs all read this list;
+nothing else repeats it.  The expressions that compute each family live in the
+family modules (service.py, sales.py, satisfaction.py, cases.py, quality.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    UP = "up"  # higher is better (↑)
+    DOWN = "down"  # lower is better (↓)
+    NONE = "none"  # informative, not judged
+
+
+class Family(StrEnum):
+    SERVICE = "service"
+    SALES = "sales"
+    SATISFACTION = "satisfaction"
+    CASES = "cases"
+    QUALITY = "quality"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label_zh: str
+    label_en: str
+    direction: Direction
+    unit: str  # count | ratio | seconds | hours | cny | score5 | points
+    family: Family
+    definition: str
+
+    @property
+    def arrow(self) -> str:
+        return {"up": "↑", "down": "↓", "none": ""}[self.direction]
+
+
+_U, _D, _N = Direction.UP, Direction.DOWN, Direction.NONE
+_SV, _SA, _SF, _CA, _QA = (
+    Family.SERVICE,
+    Family.SALES,
+    Family.SATISFACTION,
+    Family.CASES,
+    Family.QUALITY,
+)
+
+METRICS: tuple[Metric, ...] = (
+    # service
+    Metric("received", "接待人数", "Buyers received", _U, "count", _SV, "number of buyer-days"),
+    Metric("replied", "回复人数", "Buyers replied", _U, "count", _SV,
+           "buyer-days with a human agent message after the buyer's first message, same day"),
+    Metric("reply_rate", "回复率", "Reply rate", _U, "ratio", _SV, "replied / received"),
+    Metric("conversations", "会话数", "Conversations", _N, "count", _SV,
+           "conversations with at least one buyer message"),
+    Metric("first_response_s", "首次响应时间", "First response time", _D, "seconds", _SV,
+           "mean response time of answered first buyer turns of conversations"),
+    Metric("first_response_s_p50", "首次响应时间中位数", "First response time, median", _D,
+           "seconds", _SV, "median of the same"),
+    Metric("first_response_s_p90", "首次响应时间P90", "First response time, p90", _D,
+           "seconds", _SV, "90th percentile of the same"),
+    Metric("avg_response_s", "平均响应时间", "Average response time", _D, "seconds", _SV,
+           "mean response time over answered buyer turns"),
+    Metric("avg_response_s_p50", "响应时间中位数", "Response time, median", _D, "seconds", _SV,
+           "median response time over answered buyer turns"),
+    Metric("avg_response_s_p90", "响应时间P90", "Response time, p90", _D, "seconds", _SV,
+           "90th percentile response time over answered buyer turns"),
+    Metric("response_on_time_rate", "响应时间达标率", "On-time response rate", _U, "ratio", _SV,
+           "answered turns within response_target_s / all buyer turns"),
+    Metric("unanswered_turns", "未回复次数", "Unanswered turns", _D, "count", _SV,
+           "buyer turns never answered"),
+    Metric("answer_question_ratio", "答问比", "Answer/question ratio", _N, "ratio", _SV,
+           "human agent messages / buyer messages"),
+    Metric("online_hours", "在线时长", "Online hours", _U, "hours", _SV,
+           "hours of the union of online and busy intervals inside the period"),
+    # sales
+    Metric("inquiries", "询单人数", "Inquiries", _U, "count", _SA,
+           "buyer-days of presale/both agents"),
+    Metric("converted", "成交人数", "Converted inquiries", _U, "count", _SA,
+           "inquiries followed by a paid order within the conversion window"),
+    Metric("conversion_rate", "询单转化率", "Inquiry conversion rate", _U, "ratio", _SA,
+           "converted / inquiries"),
+    Metric("sales_amount", "销售额", "Credited sales", _U, "cny", _SA,
+           "sum of amount of orders credited (last touch)"),
+    Metric("orders", "成交订单数", "Credited orders", _U, "count", _SA,
+           "number of orders credited"),
+    Metric("avg_order_value", "客单价", "Average order value", _U, "cny", _SA,
+           "sales_amount / distinct buyers of credited orders"),
+    Metric("refund_rate", "退款率", "Refund rate", _D, "ratio", _SA,
+           "refund_amount of credited orders / sales_amount"),
+    # satisfaction and resolution
+    Metric("ratings", "评价数", "Ratings", _N, "count", _SF, "ratings in the period"),
+    Metric("csat_avg", "满意度均分", "CSAT average", _U, "score5", _SF, "mean score 1-5"),
+    Metric("satisfaction_rate", "满意率", "Satisfaction rate", _U, "ratio", _SF,
+           "ratings with score >= 4 / ratings"),
+    Metric("dissatisfied", "不满意数", "Dissatisfied ratings", _D, "count", _SF,
+           "ratings with score <= 2"),
+    Metric("praise_rate", "客户表扬率", "Praise rate", _U, "ratio", _SF,
+           "ratings with score 5 / received"),
+    Metric("rating_coverage", "邀评率", "Rating coverage", _U, "ratio", _SF,
+           "ratings / received"),
+    Metric("repeat_contact_rate", "重复咨询率", "Repeat contact rate", _D, "ratio", _SF,
+           "conversations followed by another of the same buyer within repeat_window_h"),
+    Metric("first_contact_resolution", "首次联系解决率", "First contact resolution", _U,
+           "ratio", _SF, "1 - repeat_contact_rate"),
+    # after-sales
+    Metric("cases", "售后处理量", "After-sales cases", _U, "count", _CA,
+           "cases opened in the period"),
+    Metric("case_close_h", "平均处理时长", "Average case time", _D, "hours", _CA,
+           "mean hours from opened_at to closed_at of closed cases"),
+    Metric("dispute_rate", "纠纷率", "Dispute rate", _D, "ratio", _CA,
+           "cases with platform intervention / cases"),
+    Metric("complaint_rate", "投诉率", "Complaint rate", _D, "ratio", _CA,
+           "complaint cases / received"),
+    # quality (automatic QA)
+    Metric("polite_rate", "礼貌用语使用率", "Polite phrase rate", _U, "ratio", _QA,
+           "conversations with a polite phrase from a human agent / conversations"),
+    Metric("forbidden_hits", "禁用语次数", "Forbidden phrases", _D, "count", _QA,
+           "human agent messages containing a forbidden phrase"),
+    Metric("offsite_hits", "站外交易引导", "Off-platform steering", _D, "count", _QA,
+           "human agent messages steering the buyer off the platform"),
+    Metric("negative_emotion_rate", "负面情绪率", "Negative tone rate", _D, "ratio", _QA,
+           "human agent messages judged negative / human agent messages"),
+    Metric("empathy_rate", "共情表达率", "Empathy rate", _U, "ratio", _QA,
+           "conversations with an upset buyer answered with empathy / with an upset buyer"),
+    Metric("qa_score", "质检得分", "QA score", _U, "points", _QA,
+           "0-100, mean conversation score of the QA scorecard"),
+)
+
+BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
+QUALITY_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.family is Family.QUALITY)
+
+
+def get(key: str) -> Metric:
+    """The metric with this key; KeyError names the unknown key."""
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"unknown metric {key!r}") from None
