@@ -1,0 +1,122 @@
+"""Rendering a MetricsResult as JSON, CSV, XLSX or a terminal table.
+
+Labels, units and the column order come from the registry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from kefu.metrics.registry import BY_KEY
+from kefu.metrics.result import MetricsResult, Value
+
+LEVEL_NAMES = (("agent", "agents"), ("team", "teams"), ("shop", "shops"))
+
+
+def rows(result: MetricsResult) -> list[dict[str, object]]:
+    """One flat row per agent, team and shop: level, id, name, team, shop, role, metrics."""
+    out: list[dict[str, object]] = []
+    for level, attribute in LEVEL_NAMES:
+        for entity, values in getattr(result, attribute).items():
+            info = result.agent_info.get(entity, {}) if level == "agent" else {}
+            row: dict[str, object] = {
+                "level": level,
+                "id": entity,
+                "name": info.get("name", entity),
+                "team": info.get("team", entity if level == "team" else ""),
+                "shop_id": info.get("shop_id", entity if level == "shop" else ""),
+                "role": info.get("role", ""),
+            }
+            row.update(values)
+            out.append(row)
+    return out
+
+
+def render(result: MetricsResult, fmt: str) -> str | bytes:
+    if fmt == "json":
+        return json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return to_csv(result)
+    if fmt == "xlsx":
+        return to_xlsx(result)
+    if fmt == "table":
+        return to_table(result)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def to_csv(result: MetricsResult) -> str:
+    data = rows(result)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(data[0]) if data else ["level", "id"])
+    writer.writeheader()
+    writer.writerows(data)
+    return buffer.getvalue()
+
+
+def to_xlsx(result: MetricsResult) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    bold = Font(bold=True)
+    for level, attribute in LEVEL_NAMES:
+        sheet = workbook.create_sheet({"agent": "客服", "team": "小组", "shop": "店铺"}[level])
+        level_rows = [r for r in rows(result) if r["level"] == level]
+        head = ["id", "name", "team", "shop_id", "role"] if level == "agent" else ["id"]
+        sheet.append(head + [f"{BY_KEY[k].label_zh} {k}" for k in result.keys])
+        for cell in sheet[1]:
+            cell.font = bold
+        for row in level_rows:
+            sheet.append([row[h] for h in head] + [row.get(k) for k in result.keys])
+        sheet.freeze_panes = "B2"
+    about = workbook.create_sheet("说明")
+    about.append(["period", f"{result.start} .. {result.end}"])
+    for name, value in result.params.model_dump().items():
+        about.append([name, value])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _fmt(key: str, value: Value) -> str:
+    if value is None:
+        return "–"
+    unit = BY_KEY[key].unit
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit in ("seconds", "hours", "cny", "score5"):
+        return f"{value:,.1f}" if unit != "score5" else f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
+
+
+TABLE_KEYS = (
+    "received", "reply_rate", "first_response_s", "avg_response_s", "response_on_time_rate",
+    "conversion_rate", "sales_amount", "csat_avg", "repeat_contact_rate", "online_hours",
+    "polite_rate", "forbidden_hits",
+)
+
+
+def to_table(result: MetricsResult) -> str:
+    """A compact human-readable table of the main metrics (all are in json/csv/xlsx)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    keys = [k for k in TABLE_KEYS if k in result.keys]
+    table = Table(title=f"kefu metrics {result.start} .. {result.end}", show_lines=False)
+    table.add_column("客服 agent")
+    table.add_column("组 team")
+    for key in keys:
+        table.add_column(BY_KEY[key].label_zh, justify="right")
+    for agent_id, values in result.agents.items():
+        info = result.agent_info.get(agent_id, {})
+        table.add_row(agent_id, info.get("team", ""), *(_fmt(k, values.get(k)) for k in keys))
+    for team, values in result.teams.items():
+        table.add_row(f"[bold]{team}[/]", "(team)", *(_fmt(k, values.get(k)) for k in keys))
+    for shop, values in result.shops.items():
+        table.add_row(f"[bold]{shop}[/]", "(shop)", *(_fmt(k, values.get(k)) for k in keys))
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(table)
+    return console.export_text()

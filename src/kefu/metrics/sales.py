@@ -1,0 +1,100 @@
+"""Sales metrics (presale): inquiries, conversion, last-touch credited sales."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from kefu.metrics.context import Components, Context, ratio
+from kefu.metrics.facts import US_PER_DAY
+from kefu.metrics.result import Values
+
+
+def inquiries(ctx: Context) -> ir.Table:
+    """Buyer-days of presale/both agents, over all days (crediting looks beyond the period)."""
+    sellers = ctx.agents.filter(ctx.agents.role.isin(["presale", "both"])).select("agent_id")
+    return ctx.facts.buyer_days.semi_join(sellers, "agent_id")
+
+
+def conversions(ctx: Context) -> ir.Table:
+    """(inquiry, paid order) pairs where the order converts the inquiry."""
+    o = ctx.orders
+    assert o is not None
+    inq = inquiries(ctx)
+    paid = o.filter(o.paid_us.notnull()).select(
+        "order_id", "shop_id", "buyer_id", "created_us", "created_lus", "amount", "refund_amount"
+    )
+    window_end_lus = (inq.day + (ctx.params.conversion_window_days + 1)) * US_PER_DAY
+    pairs = inq.join(
+        paid,
+        [
+            inq.shop_id == paid.shop_id,
+            inq.buyer_id == paid.buyer_id,
+            paid.created_us > inq.first_buyer_us,
+            paid.created_lus < window_end_lus,
+        ],
+    )
+    return pairs.select(
+        inq.agent_id, inq.shop_id, inq.buyer_id, inq.day, inq.first_buyer_us,
+        paid.order_id, paid.amount, paid.refund_amount,
+    )
+
+
+def credited(ctx: Context) -> ir.Table:
+    """Each converting paid order credited to one inquiry: the latest; ties to the smallest agent_id."""
+    pairs = conversions(ctx)
+    last_touch = ibis.window(
+        group_by="order_id", order_by=[ibis.desc("first_buyer_us"), ibis.asc("agent_id")]
+    )
+    ranked = pairs.mutate(rank=ibis.row_number().over(last_touch))
+    return ranked.filter(ranked["rank"] == 0).drop("rank")
+
+
+def components(ctx: Context) -> list[ir.Table]:
+    p = ctx.period
+    inq = inquiries(ctx)
+    inq_in = inq.filter(p.covers(inq.day))
+    parts = [inq_in.group_by("agent_id").aggregate(inquiries=inq_in.count())]
+    if ctx.orders is None:
+        return parts
+    pairs = conversions(ctx)
+    conv = pairs.filter(p.covers(pairs.day)).select("agent_id", "buyer_id", "day").distinct()
+    parts.append(conv.group_by("agent_id").aggregate(converted=conv.count()))
+    cr = credited(ctx)
+    cr = cr.filter(p.covers(cr.day))
+    parts.append(
+        cr.group_by("agent_id").aggregate(
+            sales_amount=cr.amount.sum(),
+            credited_orders=cr.count(),
+            refund_sum=cr.refund_amount.sum(),
+        )
+    )
+    return parts
+
+
+def pooled(ctx: Context, level: str) -> list[ir.Table]:
+    """avg_order_value divides by distinct buyers, which do not add up across agents."""
+    if ctx.orders is None:
+        return []
+    cr = ctx.with_levels(credited(ctx))
+    cr = cr.filter(ctx.period.covers(cr.day))
+    return [cr.group_by(level).aggregate(credited_buyers=cr.buyer_id.nunique())]
+
+
+def derive(c: Components, ctx: Context) -> Values:
+    n = c.get("inquiries", 0)
+    if ctx.orders is None:
+        return {
+            "inquiries": n, "converted": None, "conversion_rate": None, "sales_amount": None,
+            "orders": None, "avg_order_value": None, "refund_rate": None,
+        }
+    sales = float(c.get("sales_amount") or 0.0)
+    return {
+        "inquiries": n,
+        "converted": c.get("converted", 0),
+        "conversion_rate": ratio(c.get("converted", 0), n),
+        "sales_amount": round(sales, 6),
+        "orders": c.get("credited_orders", 0),
+        "avg_order_value": ratio(sales, c.get("credited_buyers", 0)),
+        "refund_rate": ratio(c.get("refund_sum") or 0.0, sales),
+    }

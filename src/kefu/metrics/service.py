@@ -1,0 +1,109 @@
+"""Service metrics: received, replied, conversations, response times, 答问比, online hours."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from kefu.metrics.context import Components, Context, ratio
+from kefu.metrics.facts import US_PER_S
+from kefu.metrics.result import Values
+
+US_PER_HOUR = 3600 * US_PER_S
+
+
+def components(ctx: Context) -> list[ir.Table]:
+    f, p = ctx.facts, ctx.period
+    days = f.buyer_days.filter(p.covers(f.buyer_days.day))
+    received = days.group_by("agent_id").aggregate(
+        received=days.count(), replied=days.replied.sum().cast("int64")
+    )
+    conv = f.conversations.filter(p.covers(f.conversations.first_day) & f.conversations.has_buyer)
+    conversations = conv.group_by("agent_id").aggregate(conversations=conv.count())
+
+    t = f.turns.filter(p.covers(f.turns.start_day))
+    on_time = t.answered & (t.response_s <= ctx.params.response_target_s)
+    turns = t.group_by("agent_id").aggregate(
+        turns=t.count(),
+        answered_turns=t.answered.sum().cast("int64"),
+        response_sum=t.response_s.sum(),
+        on_time_turns=on_time.sum().cast("int64"),
+    )
+    ft = f.turns.filter(f.turns.is_first & f.turns.answered & p.covers(f.turns.conv_first_day))
+    first = ft.group_by("agent_id").aggregate(
+        first_answered=ft.count(), first_response_sum=ft.response_s.sum()
+    )
+    m = f.messages.filter(p.covers(f.messages.sent_day))
+    counts = m.group_by("agent_id").aggregate(
+        human_messages=m.is_human.sum().cast("int64"),
+        buyer_messages=m.is_buyer.sum().cast("int64"),
+    )
+    parts = [received, conversations, turns, first, counts]
+    if ctx.sessions is not None:
+        parts.append(online_time(ctx))
+    return parts
+
+
+def online_time(ctx: Context) -> ir.Table:
+    """Microseconds of the union of online/busy intervals, clipped to the period."""
+    s = ctx.sessions
+    assert s is not None
+    p = ctx.period
+    s = s.filter(s.status.isin(["online", "busy"]))
+    s = s.mutate(
+        lo=ibis.greatest(s.started_us, p.start_us), hi=ibis.least(s.ended_us, p.end_us)
+    )
+    s = s.filter(s.hi > s.lo)
+    # Gaps and islands: an interval starts a new island when it begins after
+    # every earlier interval (in start order) has ended.
+    earlier = ibis.window(group_by="agent_id", order_by=["lo", "hi"], rows=(None, -1))
+    s = s.mutate(reach=s.hi.max().over(earlier))
+    s = s.mutate(new_island=(s.reach.isnull() | (s.lo > s.reach)).cast("int64"))
+    s = s.mutate(
+        island=s.new_island.sum().over(
+            ibis.window(group_by="agent_id", order_by=["lo", "hi"], rows=(None, 0))
+        )
+    )
+    islands = s.group_by(["agent_id", "island"]).aggregate(lo=s.lo.min(), hi=s.hi.max())
+    return islands.group_by("agent_id").aggregate(online_us=(islands.hi - islands.lo).sum())
+
+
+def pooled(ctx: Context, level: str) -> list[ir.Table]:
+    """Percentiles need the pooled values at every level, not sums of agents."""
+    f, p = ctx.facts, ctx.period
+    t = ctx.with_levels(f.turns)
+    answered = t.filter(p.covers(t.start_day) & t.answered)
+    first = t.filter(t.is_first & t.answered & p.covers(t.conv_first_day))
+    return [
+        answered.group_by(level).aggregate(
+            avg_response_s_p50=answered.response_s.quantile(0.5),
+            avg_response_s_p90=answered.response_s.quantile(0.9),
+        ),
+        first.group_by(level).aggregate(
+            first_response_s_p50=first.response_s.quantile(0.5),
+            first_response_s_p90=first.response_s.quantile(0.9),
+        ),
+    ]
+
+
+def derive(c: Components, ctx: Context) -> Values:
+    answered, turns = c.get("answered_turns", 0), c.get("turns", 0)
+    online: float | None = None
+    if ctx.sessions is not None:
+        online = c.get("online_us", 0) / US_PER_HOUR
+    return {
+        "received": c.get("received", 0),
+        "replied": c.get("replied", 0),
+        "reply_rate": ratio(c.get("replied", 0), c.get("received", 0)),
+        "conversations": c.get("conversations", 0),
+        "first_response_s": ratio(c.get("first_response_sum"), c.get("first_answered", 0)),
+        "first_response_s_p50": c.get("first_response_s_p50"),
+        "first_response_s_p90": c.get("first_response_s_p90"),
+        "avg_response_s": ratio(c.get("response_sum"), answered),
+        "avg_response_s_p50": c.get("avg_response_s_p50"),
+        "avg_response_s_p90": c.get("avg_response_s_p90"),
+        "response_on_time_rate": ratio(c.get("on_time_turns", 0), turns),
+        "unanswered_turns": turns - answered,
+        "answer_question_ratio": ratio(c.get("human_messages", 0), c.get("buyer_messages", 0)),
+        "online_hours": online,
+    }
