@@ -1,0 +1,250 @@
+"""Vectorized conversion of raw columns to the canonical types.
+
+Each converter takes a raw column (any Arrow type, as a reader found it) and
+returns the typed column plus a mask of the cells that could not be converted.
+Values are parsed by Arrow compute kernels, and lookups (enums, booleans,
+scores) translate the *distinct* values only, so cost does not grow with Python
+work per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TIMESTAMP_US = pa.timestamp("us")
+UTC_US = pa.timestamp("us", "UTC")
+
+# Accepted as is by Arrow's ISO 8601 cast.
+CANONICAL_TS = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$"
+# What Chinese exports also write: 2024/6/1 9:05, missing seconds, lower-case z.
+LOOSE_TS = (
+    r"^(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T]+)(?P<h>\d{1,2}):(?P<mi>\d{1,2})"
+    r"(?::(?P<s>\d{1,2}))?(?P<f>\.\d{1,9})?\s*(?P<z>[Zz]|[+-]\d{2}:?\d{2})?$"
+)
+OFFSET_TS = r"(Z|[+-]\d{2}:?\d{2})$"
+MONEY = r"^-?\d+(\.\d*)?$|^-?\.\d+$"
+
+
+@dataclass
+class Converted:
+    values: pa.ChunkedArray
+    bad: np.ndarray
+    """True where the cell is not empty but could not be converted."""
+
+
+def as_array(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+    return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+
+
+def mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow column as a numpy mask (null = False)."""
+    filled = pc.fill_null(values, False)
+    if isinstance(filled, pa.ChunkedArray):
+        if filled.num_chunks == 0:
+            return np.zeros(0, dtype=bool)
+        return np.asarray(filled.to_numpy(), dtype=bool)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def is_string(values: pa.ChunkedArray) -> bool:
+    return pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+
+
+def to_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Any column as text; integral floats lose '.0' so numeric ids read as written."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        values = values.cast(kind.value_type)
+        kind = values.type
+    if pa.types.is_string(kind):
+        return values
+    if pa.types.is_large_string(kind):
+        return values.cast(pa.string())
+    if pa.types.is_boolean(kind):
+        return pc.if_else(values, "true", "false")
+    if pa.types.is_floating(kind):
+        integral = pc.and_(pc.is_finite(values), pc.equal(pc.floor(values), values))
+        big = pc.greater_equal(pc.abs(values), 2.0**62)
+        as_int = pc.cast(pc.if_else(pc.and_(integral, pc.invert(big)), values, 0.0), pa.int64())
+        return pc.if_else(pc.and_(integral, pc.invert(big)), pc.cast(as_int, pa.string()),
+                          pc.cast(values, pa.string()))
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return values.cast(pa.string())
+    return values.cast(pa.string())
+
+
+def empty_mask(values: pa.ChunkedArray) -> np.ndarray:
+    """Null, NaN or blank text."""
+    if is_string(values):
+        return mask(pc.or_kleene(pc.is_null(values), pc.equal(pc.utf8_trim_whitespace(values), "")))
+    if pa.types.is_floating(values.type):
+        return mask(pc.is_null(values, nan_is_null=True))
+    return mask(pc.is_null(values))
+
+
+def text(values: pa.ChunkedArray, trim: bool) -> pa.ChunkedArray:
+    out = to_text(values)
+    return pc.utf8_trim_whitespace(out) if trim else out
+
+
+def lookup(
+    values: pa.ChunkedArray, translate: Callable[[str], object | None], out_type: pa.DataType
+) -> Converted:
+    """Translate each distinct (trimmed) text value once, then map every row by index."""
+    keys = pc.utf8_trim_whitespace(to_text(values))
+    distinct = pc.unique(keys).drop_null()
+    source: list[str] = []
+    target: list[object] = []
+    for key in distinct.to_pylist():
+        result = translate(key) if key != "" else None
+        if result is not None:
+            source.append(key)
+            target.append(result)
+    index = pc.index_in(keys, value_set=pa.array(source, pa.string()))
+    out = as_array(pa.array(target, out_type).take(index))
+    bad = mask(pc.is_null(out)) & ~empty_mask(keys)
+    return Converted(out, bad)
+
+
+def translate_with(mapping: Mapping[str, object]) -> Callable[[str], object | None]:
+    def translate(key: str) -> object | None:
+        return mapping.get(key.lower())
+
+    return translate
+
+
+def to_bool(values: pa.ChunkedArray, mapping: Mapping[str, bool]) -> Converted:
+    if pa.types.is_boolean(values.type):
+        return Converted(values, np.zeros(len(values), dtype=bool))
+    return lookup(values, translate_with(mapping), pa.bool_())
+
+
+def to_money(values: pa.ChunkedArray) -> Converted:
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+        out = as_array(pc.cast(values, pa.float64()))
+        return Converted(out, mask(pc.invert(pc.is_finite(out))))
+    raw = pc.utf8_trim_whitespace(to_text(values))
+    cleaned = pc.replace_substring_regex(raw, r"[¥￥,，\s元]|^CNY|^RMB", "")
+    ok = pc.match_substring_regex(cleaned, MONEY)
+    out = as_array(pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.float64()))
+    bad = mask(pc.invert(ok)) & ~empty_mask(raw)
+    return Converted(out, bad)
+
+
+def scatter(n: int, parts: list[tuple[np.ndarray, pa.Array]], kind: pa.DataType) -> pa.Array:
+    """Rebuild a column of length n from (row indices, values) parts."""
+    order = np.concatenate([idx for idx, _ in parts]) if parts else np.zeros(0, np.int64)
+    if len(order) == 0:
+        return pa.nulls(n, kind)
+    values = pa.concat_arrays([vals.cast(kind) for _, vals in parts])
+    if len(order) == n and np.array_equal(order, np.arange(n)):
+        return values
+    full = np.full(n, len(values), dtype=np.int64)  # points past the end → null
+    full[order] = np.arange(len(order))
+    padded = pa.concat_arrays([values, pa.nulls(1, kind)])
+    return padded.take(pa.array(full))
+
+
+def cast_rows(values: pa.Array, kind: pa.DataType) -> tuple[pa.Array, np.ndarray]:
+    """Cast text to a timestamp type; cells Arrow rejects (2024-02-30, 25:00) become null + bad."""
+    try:
+        return values.cast(kind), np.zeros(len(values), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    outs: list[pa.Array] = []
+    bad = np.zeros(len(values), dtype=bool)
+    step = 4096
+    for start in range(0, len(values), step):
+        chunk = values.slice(start, step)
+        try:
+            outs.append(chunk.cast(kind))
+            continue
+        except pa.ArrowInvalid:
+            pass
+        # Only chunks holding a bad cell are cast cell by cell.
+        cells: list[pa.Array] = []
+        for i in range(len(chunk)):
+            try:
+                cells.append(chunk.slice(i, 1).cast(kind))
+            except pa.ArrowInvalid:
+                cells.append(pa.nulls(1, kind))
+                bad[start + i] = True
+        outs.append(pa.concat_arrays(cells))
+    return pa.concat_arrays(outs), bad
+
+
+def normalize_loose(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Rewrite loose timestamps to ISO 8601; returns the text and a mask of unparsable cells."""
+    parts = pc.extract_regex(values, LOOSE_TS)
+    ok = mask(pc.is_valid(parts))
+    if not ok.any():
+        return values, ~ok
+
+    def field(name: str, width: int, default: str = "") -> pa.Array:
+        raw = pc.struct_field(parts, name)
+        if default:
+            raw = pc.if_else(pc.equal(raw, ""), default, raw)
+        return pc.utf8_lpad(raw, width=width, padding="0")
+
+    zone = pc.struct_field(parts, "z")
+    zone = pc.if_else(pc.equal(zone, "z"), "Z", zone)
+    rebuilt = pc.binary_join_element_wise(
+        field("y", 4), "-", field("mo", 2), "-", field("d", 2), " ",
+        field("h", 2), ":", field("mi", 2), ":", field("s", 2, "00"),
+        pc.struct_field(parts, "f"), zone, "",
+    )
+    return pc.if_else(pa.array(ok), rebuilt, values), ~ok
+
+
+def to_timestamp(values: pa.ChunkedArray, tz: str) -> Converted:
+    """Parse to the UTC instant (naive timestamp[us]); naive input is wall-clock time in tz."""
+    n = len(values)
+    kind = values.type
+    if pa.types.is_timestamp(kind):
+        if kind.tz is None:
+            local = pc.cast(values, TIMESTAMP_US, safe=False)
+            aware = pc.assume_timezone(local, tz, ambiguous="earliest", nonexistent="earliest")
+        else:
+            aware = values
+        out = pc.cast(pc.cast(aware, UTC_US, safe=False), TIMESTAMP_US)
+        return Converted(as_array(out), np.zeros(n, dtype=bool))
+    raw = pc.utf8_trim_whitespace(to_text(values)).combine_chunks()
+    empty = empty_mask(as_array(raw))
+    canonical = mask(pc.match_substring_regex(raw, CANONICAL_TS))
+    bad = np.zeros(n, dtype=bool)
+    loose = ~canonical & ~empty
+    if loose.any():
+        idx = np.flatnonzero(loose)
+        fixed, unparsable = normalize_loose(raw.take(pa.array(idx)))
+        bad[idx[unparsable]] = True
+        raw = scatter(n, [(np.flatnonzero(~loose), raw.filter(pa.array(~loose))),
+                          (idx, fixed)], pa.string())
+    zoned = mask(pc.match_substring_regex(raw, OFFSET_TS))
+    parts: list[tuple[np.ndarray, pa.Array]] = []
+    naive_rows = np.flatnonzero(~zoned & ~empty & ~bad)
+    if len(naive_rows):
+        taken = raw if len(naive_rows) == n else raw.take(pa.array(naive_rows))
+        local, cast_bad = cast_rows(taken, TIMESTAMP_US)
+        aware = pc.assume_timezone(local, tz, ambiguous="earliest", nonexistent="earliest")
+        parts.append((naive_rows, pc.cast(pc.cast(aware, UTC_US), TIMESTAMP_US)))
+        bad[naive_rows[cast_bad]] = True
+    zoned_rows = np.flatnonzero(zoned & ~empty & ~bad)
+    if len(zoned_rows):
+        utc, cast_bad = cast_rows(raw.take(pa.array(zoned_rows)), UTC_US)
+        parts.append((zoned_rows, pc.cast(utc, TIMESTAMP_US)))
+        bad[zoned_rows[cast_bad]] = True
+    out = scatter(n, parts, TIMESTAMP_US)
+    if bad.any():
+        out = pc.if_else(pa.array(bad), pa.scalar(None, TIMESTAMP_US), out)
+    return Converted(as_array(out), bad)
+
+
+def local_time(utc: pa.ChunkedArray, tz: str) -> pa.ChunkedArray:
+    """Wall-clock time in tz of naive UTC instants."""
+    aware = pc.cast(pc.assume_timezone(utc, "UTC"), pa.timestamp("us", tz))
+    return as_array(pc.local_timestamp(aware))

@@ -1,0 +1,332 @@
+"""Readers: one export file → raw columns plus the physical line of every row.
+
+Readers do no validation beyond the file's own structure (encoding, column
+count, JSON syntax); typing and checks happen in ``kefu.ingest.validate``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from kefu.ingest.errors import IngestError, RowError
+
+SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
+
+
+@dataclass
+class RawFile:
+    """Columns as found in one file (any Arrow type), before mapping and typing."""
+
+    source: str
+    """Name used in error messages (the file name, or ``<table>`` for records)."""
+    columns: dict[str, pa.ChunkedArray]
+    lines: np.ndarray
+    """Physical line (CSV/JSONL), sheet row (XLSX) or 1-based row (Parquet) of each row."""
+    header_line: int = 1
+    errors: list[RowError] = field(default_factory=list)
+    """Rows the reader could not split into columns (they are not in ``columns``)."""
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.lines)
+
+
+def read_file(path: Path, table: str | None = None, source: str | None = None) -> RawFile:
+    """Read one export; ``table`` picks the XLSX sheet named after it, when there is one."""
+    name = source or path.name
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return read_csv(path.read_bytes(), name)
+        if suffix == ".xlsx":
+            return read_xlsx(path, name, table)
+        if suffix == ".parquet":
+            return read_parquet(path, name)
+        if suffix == ".jsonl":
+            return read_jsonl(path.read_bytes(), name)
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        if isinstance(exc, IngestError):
+            raise
+        raise IngestError([], f"cannot read {name}: {exc}") from exc
+    raise IngestError([], f"cannot read {name}: unsupported file type {suffix!r}")
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def to_utf8(data: bytes, source: str) -> bytes:
+    """Return the bytes as UTF-8: UTF-8 (BOM stripped), else strict GB18030, else a guess."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312, the usual Chinese export encodings.
+        return data.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError([], f"cannot read {source}: unknown text encoding")
+    return str(best).encode("utf-8")
+
+
+def read_csv(data: bytes, source: str) -> RawFile:
+    data = to_utf8(data, source)
+    header, header_lines = csv_header(data)
+    if not header:
+        return RawFile(source, {}, np.zeros(0, dtype=np.int64))
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise IngestError([], f"cannot read {source}: header names column {dup!r} twice")
+    found_bad_rows = False
+
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        nonlocal found_bad_rows
+        found_bad_rows = True
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=header_lines,
+                                       block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                          invalid_row_handler=on_invalid_row),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    bad_rows: list[RowError] = []
+    if found_bad_rows:
+        # pyarrow does not say where a skipped row was once values may hold newlines;
+        # find the records with the wrong field count from the bytes instead.
+        records = scan_records(data, header_lines)
+        bad = records.fields != len(header)
+        for line, start, stop, fields in zip(
+            records.lines[bad], records.starts[bad], records.stops[bad], records.fields[bad],
+            strict=True,
+        ):
+            text = data[start:stop].decode("utf-8", "replace").rstrip("\r")
+            bad_rows.append(RowError(source, int(line), "", text[:200],
+                                     f"expected {len(header)} columns, found {fields}"))
+        lines = records.lines[~bad]
+    else:
+        lines = csv_record_lines(data, table, header_lines)
+    columns = {name: table.column(name) for name in header}
+    return RawFile(source, columns, lines, 1, bad_rows)
+
+
+def csv_header(data: bytes) -> tuple[list[str], int]:
+    """The header record and how many physical lines it spans."""
+    end = 0
+    in_quotes = False
+    # The header rarely holds quoted newlines, but honour them so line numbers stay physical.
+    while end < len(data):
+        nl = data.find(b"\n", end)
+        if nl < 0:
+            nl = len(data)
+        in_quotes ^= data.count(b'"', end, nl) % 2 == 1
+        end = nl + 1
+        if not in_quotes:
+            break
+    text = data[:end].decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [h.strip() for h in rows[0]] if rows else []
+    return header, text.count("\n") if text.endswith("\n") else text.count("\n") + 1
+
+
+def csv_record_lines(data: bytes, table: pa.Table, header_lines: int) -> np.ndarray:
+    """Physical first line of each record: header lines + index + embedded newlines before it."""
+    n = table.num_rows
+    if b"\n\n" in data or b"\n\r\n" in data:
+        # pyarrow skips blank lines, which only a byte scan can see.
+        return scan_record_lines(data, header_lines)
+    embedded = np.zeros(n, dtype=np.int64)
+    if b'"' in data:
+        for column in table.columns:
+            counts = pc.count_substring(column, "\n")
+            if pc.max(counts).as_py():
+                embedded += counts.to_numpy(zero_copy_only=False).astype(np.int64)
+    before = np.concatenate(([0], np.cumsum(embedded)[:-1])) if n else embedded
+    return header_lines + 1 + np.arange(n, dtype=np.int64) + before
+
+
+@dataclass
+class Records:
+    lines: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    fields: np.ndarray
+
+
+def scan_records(data: bytes, header_lines: int) -> Records:
+    """Each non-blank record after the header: first physical line, byte span, field count.
+
+    A newline or comma separates only outside quotes; RFC 4180 escapes a quote as
+    two quotes, so the parity of quotes before a byte tells whether it is quoted.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    quotes = np.flatnonzero(buf == 34)
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    first_lines = np.searchsorted(newlines, starts) + 1
+    length = stops - starts
+    has_cr = np.zeros(len(starts), dtype=bool)
+    nonempty = length > 0
+    has_cr[nonempty] = buf[stops[nonempty] - 1] == 13
+    keep = (length - has_cr > 0) & (first_lines > header_lines)
+    commas = np.flatnonzero(buf == 44)
+    commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+    fields = np.bincount(np.searchsorted(ends, commas), minlength=len(starts)) + 1
+    return Records(first_lines[keep].astype(np.int64), starts[keep], stops[keep], fields[keep])
+
+
+def scan_record_lines(data: bytes, header_lines: int) -> np.ndarray:
+    return scan_records(data, header_lines).lines
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def xlsx_cell_text(value: object) -> str | None:
+    """Excel cells as text: integral floats lose '.0' (ids), datetimes stay naive."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def read_xlsx(path: Path, source: str, table: str | None) -> RawFile:
+    from python_calamine import load_workbook
+
+    workbook = load_workbook(str(path))
+    names = workbook.sheet_names
+    sheet_name = table if table in names else names[0]
+    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    if not rows:
+        return RawFile(source, {}, np.zeros(0, dtype=np.int64))
+    header = [str(xlsx_cell_text(h) or "").strip() for h in rows[0]]
+    data_rows: list[Sequence[object]] = []
+    lines: list[int] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if all(v is None or v == "" for v in row):
+            continue
+        data_rows.append(row)
+        lines.append(number)
+    columns: dict[str, pa.ChunkedArray] = {}
+    for i, name in enumerate(header):
+        if not name or name in columns:
+            continue
+        values = [xlsx_cell_text(r[i]) if i < len(r) else None for r in data_rows]
+        columns[name] = pa.chunked_array([pa.array(values, pa.string())])
+    return RawFile(source, columns, np.asarray(lines, dtype=np.int64))
+
+
+# --- Parquet -----------------------------------------------------------------------------
+
+
+def read_parquet(path: Path, source: str) -> RawFile:
+    table = pq.read_table(path)
+    columns = {name.strip(): table.column(i) for i, name in enumerate(table.column_names)}
+    return RawFile(source, columns, np.arange(1, table.num_rows + 1, dtype=np.int64))
+
+
+# --- JSON Lines --------------------------------------------------------------------------
+
+
+def json_value_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def read_jsonl(data: bytes, source: str) -> RawFile:
+    text = to_utf8(data, source).decode("utf-8")
+    records: list[dict[str, object]] = []
+    lines: list[int] = []
+    errors: list[RowError] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(RowError(source, number, "", line[:200], f"not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            errors.append(RowError(source, number, "", line[:200], "not a JSON object"))
+            continue
+        records.append(record)
+        lines.append(number)
+    return records_to_raw(records, source, np.asarray(lines, dtype=np.int64), errors)
+
+
+def records_to_raw(
+    records: list[dict[str, object]],
+    source: str,
+    lines: np.ndarray,
+    errors: list[RowError] | None = None,
+) -> RawFile:
+    """Python records → text columns (the union of keys, in first-seen order)."""
+    names: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            names.setdefault(str(key).strip(), None)
+    columns = {
+        name: pa.chunked_array(
+            [pa.array([record_text(r, name) for r in records], pa.string())]
+        )
+        for name in names
+    }
+    return RawFile(source, columns, lines, 1, errors or [])
+
+
+def record_text(record: dict[str, object], name: str) -> str | None:
+    value = record.get(name)
+    if value is None:
+        # Keys may carry stray spaces in hand-written JSON.
+        for key, candidate in record.items():
+            if str(key).strip() == name:
+                value = candidate
+                break
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return json_value_text(value)

@@ -1,0 +1,271 @@
+"""Typing and per-file validation of one raw file against its canonical table.
+
+Every check produces a mask of bad rows with a reason; all of them are collected
+(never stop at the first), and a row with any error is dropped whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kefu.ingest import convert
+from kefu.ingest.errors import RowError
+from kefu.ingest.profile import MappingProfile, bool_mapping, column_mapping, value_mapping
+from kefu.ingest.readers import RawFile
+from kefu.ingest.schema import TABLES, Column, Kind, Table
+
+# Free text keeps its spaces; ids and codes are trimmed (exports pad them).
+UNTRIMMED_TEXT = {"content", "comment"}
+
+# Columns whose emptiness is checked later, against agents (see load.cross_check).
+DEFAULTED_LATER = {"shop_id"}
+
+# Extra columns carried with the typed rows until the end of loading.
+FILE_COLUMN = "_file"
+LINE_COLUMN = "_line"
+ROW_COLUMN = "_row"
+
+TIME_ORDER = {"cases": ("opened_at", "closed_at"), "sessions": ("started_at", "ended_at")}
+
+
+@dataclass
+class Problems:
+    """Bad cells found in one file, by row index."""
+
+    raw: RawFile
+    headers: dict[str, str]
+    errors: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
+    """(row indices, canonical column, reason)"""
+    values: dict[int, list[str]] = field(default_factory=dict)
+
+    def add(self, rows: np.ndarray, column: str, reason: str) -> None:
+        if len(rows):
+            self.errors.append((rows, column, reason))
+
+    def add_mask(self, bad: np.ndarray, column: str, reason: str) -> None:
+        self.add(np.flatnonzero(bad), column, reason)
+
+    def bad_rows(self, n: int) -> np.ndarray:
+        bad = np.zeros(n, dtype=bool)
+        for rows, _, _ in self.errors:
+            bad[rows] = True
+        return bad
+
+    def row_errors(self) -> list[RowError]:
+        out: list[RowError] = []
+        for rows, column, reason in self.errors:
+            header = self.headers.get(column)
+            if header is not None and header in self.raw.columns:
+                cells = convert.to_text(self.raw.columns[header]).take(pa.array(rows)).to_pylist()
+            else:
+                cells = [""] * len(rows)
+            for row, cell in zip(rows.tolist(), cells, strict=True):
+                out.append(RowError(self.raw.source, int(self.raw.lines[row]), column,
+                                    "" if cell is None else str(cell), reason))
+        return out
+
+
+@dataclass
+class TypedFile:
+    """The good rows of one file, typed; plus the errors of its bad rows."""
+
+    source: str
+    table: str
+    rows: pa.Table
+    """Canonical columns (timestamps as naive UTC instants) + _line and _row."""
+    errors: list[RowError]
+    num_rows: int
+    duplicates: int = 0
+    """Rows dropped because an identical row with the same key came earlier in the file."""
+
+
+def type_file(raw: RawFile, table: Table, tz: str, profile: MappingProfile) -> TypedFile:
+    n = raw.num_rows
+    headers = column_mapping(list(raw.columns), table.name, profile)
+    problems = Problems(raw, headers)
+    errors: list[RowError] = list(raw.errors)
+
+    missing = [c.name for c in table.columns if c.required and c.name not in headers]
+    for name in missing:
+        errors.append(RowError(raw.source, raw.header_line, name, "", "missing required column"))
+    if missing:
+        # Without a required column no row can be typed; report only that.
+        empty = typed_columns_empty(table, 0)
+        return TypedFile(raw.source, table.name, empty, errors, n)
+
+    typed: dict[str, pa.ChunkedArray] = {}
+    for column in table.columns:
+        header = headers.get(column.name)
+        source = raw.columns[header] if header is not None else pa.chunked_array(
+            [pa.nulls(n, pa.string())]
+        )
+        typed[column.name] = type_column(source, column, table, tz, profile, problems)
+
+    if table.name in TIME_ORDER:
+        first, second = TIME_ORDER[table.name]
+        before = pc.less(typed[second], typed[first])
+        problems.add_mask(convert.mask(before), second, f"{second} before {first}")
+
+    if table.name == "agents":
+        # name defaults to the account itself.
+        typed["name"] = pc.coalesce(typed["name"], typed["agent_id"])
+
+    bad = problems.bad_rows(n)
+    duplicates = 0
+    if table.key:
+        duplicates_mask = duplicate_keys(typed, table, raw, bad, problems)
+        bad = problems.bad_rows(n)
+        duplicates = int((duplicates_mask & ~bad).sum())
+        drop = bad | duplicates_mask
+    else:
+        drop = bad
+    errors += problems.row_errors()
+
+    columns = dict(typed)
+    columns[LINE_COLUMN] = pa.chunked_array([pa.array(raw.lines, pa.int64())])
+    columns[ROW_COLUMN] = pa.chunked_array([pa.array(np.arange(n, dtype=np.int64))])
+    rows = pa.table(columns)
+    if drop.any():
+        rows = rows.filter(pa.array(~drop))
+    return TypedFile(raw.source, table.name, rows, errors, n, duplicates)
+
+
+def typed_columns_empty(table: Table, n: int) -> pa.Table:
+    columns = {c.name: pa.nulls(n, arrow_type(c)) for c in table.columns}
+    columns[LINE_COLUMN] = pa.nulls(n, pa.int64())
+    columns[ROW_COLUMN] = pa.nulls(n, pa.int64())
+    return pa.table(columns)
+
+
+def arrow_type(column: Column) -> pa.DataType:
+    return {
+        Kind.TEXT: pa.string(),
+        Kind.ENUM: pa.string(),
+        Kind.TIMESTAMP: convert.TIMESTAMP_US,
+        Kind.BOOL: pa.bool_(),
+        Kind.MONEY: pa.float64(),
+        Kind.INT: pa.int64(),
+    }[column.kind]
+
+
+def type_column(
+    source: pa.ChunkedArray,
+    column: Column,
+    table: Table,
+    tz: str,
+    profile: MappingProfile,
+    problems: Problems,
+) -> pa.ChunkedArray:
+    name = column.name
+    empty = convert.empty_mask(source)
+    if column.required and name not in DEFAULTED_LATER:
+        reason = "required value is empty"
+        if table.name == "messages" and name == "agent_id":
+            reason = "every message needs agent_id (it names the thread)"
+        problems.add_mask(empty, name, reason)
+
+    values: pa.ChunkedArray
+    if column.kind is Kind.TEXT:
+        values = convert.text(source, trim=name not in UNTRIMMED_TEXT)
+    elif column.kind is Kind.TIMESTAMP:
+        result = convert.to_timestamp(source, tz)
+        problems.add_mask(result.bad, name,
+                          "not a valid timestamp (expected YYYY-MM-DD HH:MM[:SS][.fff][+08:00])")
+        values = result.values
+    elif column.kind is Kind.BOOL:
+        result = convert.to_bool(source, bool_mapping(table.name, name, profile))
+        problems.add_mask(result.bad, name, "not a boolean (true/false, 1/0, yes/no, 是/否)")
+        values = result.values
+    elif column.kind is Kind.MONEY:
+        result = convert.to_money(source)
+        problems.add_mask(result.bad, name, "not an amount")
+        problems.add_mask(convert.mask(pc.less(result.values, 0)), name, "negative amount")
+        values = result.values
+    elif column.kind is Kind.INT:
+        scores = value_mapping(table.name, name, profile)
+
+        def score(key: str) -> int | None:
+            value = scores.get(key.lower(), "")
+            # A profile may map to any text; only 1..5 is a score.
+            return int(value) if value in {"1", "2", "3", "4", "5"} else None
+
+        result = convert.lookup(source, score, pa.int64())
+        problems.add_mask(result.bad, name, "score must be 1..5")
+        values = result.values
+    else:
+        choices = {
+            raw: canonical
+            for raw, canonical in value_mapping(table.name, name, profile).items()
+            if canonical in column.choices
+        }
+        choices.update({choice: choice for choice in column.choices})
+        result = convert.lookup(source, convert.translate_with(choices), pa.string())
+        problems.add_mask(result.bad, name,
+                          f"unknown {name}; expected one of {', '.join(column.choices)}")
+        values = result.values
+
+    if empty.any():
+        values = fill_empty(values, empty, column)
+    return values
+
+
+def fill_empty(values: pa.ChunkedArray, empty: np.ndarray, column: Column) -> pa.ChunkedArray:
+    """Empty optional cells: the column default, or null (empty text is null too)."""
+    kind = arrow_type(column)
+    if column.default is None:
+        fill = pa.scalar(None, kind)
+    elif column.kind is Kind.BOOL:
+        fill = pa.scalar(column.default == "true", kind)
+    elif column.kind is Kind.MONEY:
+        fill = pa.scalar(float(column.default), kind)
+    else:
+        fill = pa.scalar(column.default, kind)
+    return convert.as_array(pc.if_else(pa.array(empty), fill, values.cast(kind)))
+
+
+def content_equal(typed: dict[str, pa.ChunkedArray], names: list[str], a: int, b: int) -> bool:
+    return all(typed[name][a].as_py() == typed[name][b].as_py() for name in names)
+
+
+def duplicate_keys(
+    typed: dict[str, pa.ChunkedArray],
+    table: Table,
+    raw: RawFile,
+    bad: np.ndarray,
+    problems: Problems,
+) -> np.ndarray:
+    """Later rows repeating a key: identical → dropped quietly, different → an error.
+
+    Returns the mask of identical repeats.
+    """
+    key = pa.table({k: typed[k] for k in table.key}).append_column(
+        "_i", pa.array(np.arange(raw.num_rows, dtype=np.int64))
+    )
+    key = key.filter(pa.array(~bad))
+    counts = key.group_by(list(table.key)).aggregate([("_i", "list")])
+    lists = counts.column("_i_list")
+    repeated = pc.greater(pc.list_value_length(lists), 1)
+    identical = np.zeros(raw.num_rows, dtype=bool)
+    if not convert.mask(repeated).any():
+        return identical
+    names = [c.name for c in table.columns]
+    for rows in lists.filter(repeated).to_pylist():
+        rows.sort()
+        first = rows[0]
+        for later in rows[1:]:
+            if content_equal(typed, names, first, later):
+                identical[later] = True
+            else:
+                label = "row" if raw.source.endswith(".parquet") else "line"
+                problems.add(np.array([later]), table.key[0],
+                             f"duplicate {table.key[0]} with different content "
+                             f"(first on {label} {int(raw.lines[first])})")
+    return identical
+
+
+def table_of(name: str) -> Table:
+    return TABLES[name]
