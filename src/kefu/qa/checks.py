@@ -1,0 +1,109 @@
+"""The automatic checks of qa.md on one message: lexicon phrases, negation, quotes, PII.
+
+A hit is kept only when it is the speaker's own words: phrases inside quotation
+marks (“…” 「…」 『…』 ‘…’ "…") are someone else's words being quoted, and a
+negator right before a phrase ("不是不知道", "请勿加微信") turns it off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from kefu.qa.lexicons import EXCEPTION, HIT, NEGATOR, Lexicons
+from kefu.qa.normalize import normalise
+from kefu.qa.pii import find_pii
+
+NEGATABLE_CHECKS = frozenset({"forbidden", "offsite", "agent_negative", "buyer_upset", "empathy"})
+NEGATION_GAP = 2
+"""At most this many characters between a negator and the phrase it negates."""
+
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|‘[^’]*’|\"[^\"\n]*\"")
+_QUOTE_CHARS = frozenset('“「『‘"')
+# Clause boundaries after normalisation (full-width punctuation is ASCII by then);
+# chat agents also separate sentences with spaces.
+_CLAUSE_BREAKS = frozenset(",.!?;:。、~…\n\r\t ")
+_QUESTION_ENDINGS = ("吗", "么", "嘛")
+
+
+@dataclass(frozen=True, order=True)
+class Hit:
+    """One check that fired: the phrase (or rule) and its span in the original text."""
+
+    start: int
+    end: int
+    check: str
+    phrase: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"check": self.check, "phrase": self.phrase, "start": self.start, "end": self.end}
+
+
+def _rhetorical(norm: str, end: int) -> bool:
+    """True when the clause that holds the phrase ends as a question ("不是…吗")."""
+    stop = end
+    while stop < len(norm) and norm[stop] not in _CLAUSE_BREAKS:
+        stop += 1
+    return norm[stop - 1] in _QUESTION_ENDINGS
+
+
+def _negated(norm: str, start: int, end: int, negators: list[tuple[int, int, str]]) -> bool:
+    for neg_start, neg_end, negator in negators:
+        if neg_start >= start or neg_end > start or neg_end < start - NEGATION_GAP:
+            continue
+        if any(char in _CLAUSE_BREAKS for char in norm[neg_end:start]):
+            continue
+        if negator.endswith("不是") and _rhetorical(norm, end):
+            continue
+        return True
+    return False
+
+
+def find_hits(text: str | None, checks: Collection[str], lexicons: Lexicons) -> list[Hit]:
+    """Every hit of ``checks`` (lexicon checks and ``pii``) in ``text``, by position.
+
+    Within one check, a hit lying inside a longer hit of the same check is
+    dropped (不知道 inside 我不知道), so each span is counted once.
+    """
+    if not text:
+        return []
+    norm = normalise(text)
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    excepted: dict[str, list[tuple[int, int]]] = {}
+    negators: list[tuple[int, int, str]] = []
+    for last, (length, entries) in lexicons.automaton.iter(norm):
+        end = last + 1
+        start = end - length
+        for entry in entries:
+            if entry.kind == NEGATOR:
+                negators.append((start, end, norm[start:end]))
+            elif entry.check in checks:
+                if entry.kind == HIT:
+                    found.setdefault(entry.check, []).append((start, end, entry.phrase))
+                elif entry.kind == EXCEPTION:
+                    excepted.setdefault(entry.check, []).append((start, end))
+    quotes: list[tuple[int, int]] = []
+    if found and not _QUOTE_CHARS.isdisjoint(norm):
+        quotes = [(m.start(), m.end()) for m in _QUOTED.finditer(norm)]
+    hits: list[Hit] = []
+    for check, spans in found.items():
+        kept: dict[tuple[int, int], str] = {}
+        for start, end, phrase in spans:
+            if (start, end) in kept:
+                continue
+            if any(q_start <= start and end <= q_end for q_start, q_end in quotes):
+                continue
+            if any(e_start <= start and end <= e_end for e_start, e_end in excepted.get(check, ())):
+                continue
+            if check in NEGATABLE_CHECKS and negators and _negated(norm, start, end, negators):
+                continue
+            kept[(start, end)] = phrase
+        for (start, end), phrase in kept.items():
+            inside_longer = any(s <= start and end <= e and (s, e) != (start, end) for s, e in kept)
+            if not inside_longer:
+                hits.append(Hit(start, end, check, phrase))
+    if "pii" in checks:
+        hits.extend(Hit(s.start, s.end, "pii", s.kind) for s in find_pii(text, norm))
+    hits.sort()
+    return hits
