@@ -189,6 +189,118 @@ def ahp(
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
 
 
+class EvalFormat(StrEnum):
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
+    scheme: Annotated[Path, typer.Option("--scheme", help="scheme YAML (or presale/aftersale)")],
+    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
+    format: Annotated[EvalFormat, typer.Option("--format", help="json or xlsx")] = (
+        EvalFormat.json
+    ),
+    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    manual: Annotated[
+        Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
+    ] = None,
+    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
+    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+) -> None:
+    """Score agents with a scheme: points, total, grade, rank, pay and training plan (考核)."""
+    from kefu.ingest import IngestError
+    from kefu.scoring.export import render
+    from kefu.scoring.run import evaluate_dir
+    from kefu.scoring.scheme import SchemeError
+
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    if format is EvalFormat.xlsx and out is None:
+        fail("--format xlsx needs --out FILE")
+    try:
+        result = evaluate_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
+    except (SchemeError, IngestError, ValueError, OSError) as exc:
+        fail(str(exc))
+    for line in result.warnings:
+        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+    write_output(render(result, format.value), out)
+
+
+@app.command()
+def whatif(
+    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
+    scheme: Annotated[Path, typer.Option("--scheme", help="current scheme (A)")],
+    scheme_b: Annotated[Path, typer.Option("--scheme-b", help="proposed scheme (B)")],
+    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
+    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    manual: Annotated[
+        Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
+    ] = None,
+    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
+    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+) -> None:
+    """Compare two schemes on one period: rank and grade changes, total pay difference (JSON)."""
+    from kefu.ingest import IngestError
+    from kefu.scoring.run import whatif_dir
+    from kefu.scoring.scheme import SchemeError
+
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    try:
+        result = whatif_dir(data, scheme, scheme_b, first, last, manual, history, tz,
+                            qa=not no_qa)
+    except (SchemeError, IngestError, ValueError, OSError) as exc:
+        fail(str(exc))
+    write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="export files (csv/xlsx/parquet/jsonl)")],
+    workspace: Annotated[Path, typer.Option("--workspace", help="workspace folder")],
+    table: Annotated[
+        str | None, typer.Option("--table", help="table of the files (default: from the name)")
+    ] = None,
+    tz: Annotated[str, typer.Option("--tz", help="shop time zone of naive times")] = (
+        "Asia/Shanghai"
+    ),
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="import the good rows of files with bad rows")
+    ] = False,
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="mapping profile (YAML) for the exports")
+    ] = None,
+) -> None:
+    """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
+    from kefu.ingest import IngestError
+    from kefu.store import Workspace
+
+    try:
+        reports = Workspace(workspace).import_files(
+            files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile
+        )
+    except IngestError as exc:
+        fail(str(exc))
+    for report in reports:
+        if report.already_imported:
+            err.print(f"{report.source}: already imported ({report.table})", highlight=False)
+        else:
+            err.print(f"{report.source}: imported {report.rows} rows into {report.table}",
+                      highlight=False)
+        for line in report.warnings:
+            err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        for error in report.skipped:
+            err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

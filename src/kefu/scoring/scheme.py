@@ -518,7 +518,6 @@ class Scheme(_Model):
             if gname not in gmap:
                 raise ValueError(f"scenario {sc.name}: no group named {gname!r}")
             gmap[gname]["weight"] = w
-            gmap[gname].pop("ahp", None)
         if sc.groups:
             data.pop("ahp", None)
         items = [i for g in data.get("groups") or [] for i in g["items"]] + (

@@ -1,0 +1,64 @@
+"""One call per CLI command: load the data folder, the scheme and the extras, evaluate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from kefu.metrics.params import MetricParams
+from kefu.scoring.evaluate import Evaluation, evaluate
+from kefu.scoring.scheme import load_scheme
+from kefu.scoring.sources import DatasetSource, load_history, load_manual
+from kefu.scoring.whatif import whatif
+
+
+def _source(data: Path, tz: str, qa: bool, profile: Path | None) -> tuple[DatasetSource, list[str]]:
+    from kefu.ingest import load_dir
+
+    loaded = load_dir(data, tz=tz, profile=profile)
+    params = MetricParams.model_validate({"tz": tz})
+    return DatasetSource(loaded.dataset, params, qa=qa), list(loaded.warnings)
+
+
+def evaluate_dir(
+    data: Path,
+    scheme: Path,
+    start: dt.date,
+    end: dt.date,
+    manual: Path | None = None,
+    history: Path | None = None,
+    tz: str = "Asia/Shanghai",
+    qa: bool = True,
+    profile: Path | None = None,
+) -> Evaluation:
+    """`kefu evaluate`: the scheme applied to the data folder for start..end."""
+    sch = load_scheme(scheme)  # first: a bad scheme fails before the data is read
+    man = load_manual(manual) if manual else None
+    hist = load_history(history) if history else None
+    source, warnings = _source(data, tz, qa, profile)
+    ev = evaluate(source, sch, start, end, man, hist)
+    ev.warnings = warnings + ev.warnings
+    return ev
+
+
+def whatif_dir(
+    data: Path,
+    scheme_a: Path,
+    scheme_b: Path,
+    start: dt.date,
+    end: dt.date,
+    manual: Path | None = None,
+    history: Path | None = None,
+    tz: str = "Asia/Shanghai",
+    qa: bool = True,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """`kefu whatif`: both schemes on the same data and period, compared."""
+    a, b = load_scheme(scheme_a), load_scheme(scheme_b)
+    man = load_manual(manual) if manual else None
+    hist = load_history(history) if history else None
+    source, warnings = _source(data, tz, qa, profile)
+    out = whatif(source, a, b, start, end, man, hist)
+    out["warnings"] = warnings + out["warnings"]
+    return out
