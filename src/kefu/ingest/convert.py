@@ -79,9 +79,9 @@ def to_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def empty_mask(values: pa.ChunkedArray) -> np.ndarray:
-    """Null, NaN or blank text."""
+    """Null, NaN or empty text (text is trimmed before, see ``text``)."""
     if is_string(values):
-        return mask(pc.or_kleene(pc.is_null(values), pc.equal(pc.utf8_trim_whitespace(values), "")))
+        return mask(pc.or_kleene(pc.is_null(values), pc.equal(values, "")))
     if pa.types.is_floating(values.type):
         return mask(pc.is_null(values, nan_is_null=True))
     return mask(pc.is_null(values))
@@ -95,8 +95,8 @@ def text(values: pa.ChunkedArray, trim: bool) -> pa.ChunkedArray:
 def lookup(
     values: pa.ChunkedArray, translate: Callable[[str], object | None], out_type: pa.DataType
 ) -> Converted:
-    """Translate each distinct (trimmed) text value once, then map every row by index."""
-    keys = pc.utf8_trim_whitespace(to_text(values))
+    """Translate each distinct text value once, then map every row by index."""
+    keys = to_text(values)
     distinct = pc.unique(keys).drop_null()
     source: list[str] = []
     target: list[object] = []
@@ -128,7 +128,7 @@ def to_money(values: pa.ChunkedArray) -> Converted:
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         out = as_array(pc.cast(values, pa.float64()))
         return Converted(out, mask(pc.invert(pc.is_finite(out))))
-    raw = pc.utf8_trim_whitespace(to_text(values))
+    raw = to_text(values)
     cleaned = pc.replace_substring_regex(raw, r"[¥￥,，\s元]|^CNY|^RMB", "")
     ok = pc.match_substring_regex(cleaned, MONEY)
     out = as_array(pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.float64()))
@@ -213,7 +213,7 @@ def to_timestamp(values: pa.ChunkedArray, tz: str) -> Converted:
             aware = values
         out = pc.cast(pc.cast(aware, UTC_US, safe=False), TIMESTAMP_US)
         return Converted(as_array(out), np.zeros(n, dtype=bool))
-    raw = pc.utf8_trim_whitespace(to_text(values)).combine_chunks()
+    raw = to_text(values).combine_chunks()
     empty = empty_mask(as_array(raw))
     canonical = mask(pc.match_substring_regex(raw, CANONICAL_TS))
     bad = np.zeros(n, dtype=bool)

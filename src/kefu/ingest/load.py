@@ -262,7 +262,9 @@ def cross_check(tables: dict[str, pa.Table], sources: list[str]) -> list[RowErro
 
 def finish(table: Table, rows: pa.Table, tz: str) -> pa.Table:
     """Final column order and types: X_at (UTC) then X_local, …, ordinal last."""
-    rows = rows.sort_by("ordinal")
+    ordinal = rows.column("ordinal").to_numpy()
+    if len(ordinal) > 1 and not (ordinal[1:] > ordinal[:-1]).all():
+        rows = rows.sort_by("ordinal")
     columns: dict[str, pa.ChunkedArray] = {}
     for column in table.columns:
         values = rows.column(column.name)

@@ -161,6 +161,9 @@ def type_column(
     problems: Problems,
 ) -> pa.ChunkedArray:
     name = column.name
+    if convert.is_string(source) or pa.types.is_dictionary(source.type):
+        # Trimmed once here; converters below expect trimmed text.
+        source = convert.text(source, trim=name not in UNTRIMMED_TEXT)
     empty = convert.empty_mask(source)
     if column.required and name not in DEFAULTED_LATER:
         reason = "required value is empty"
@@ -170,7 +173,7 @@ def type_column(
 
     values: pa.ChunkedArray
     if column.kind is Kind.TEXT:
-        values = convert.text(source, trim=name not in UNTRIMMED_TEXT)
+        values = convert.text(source, trim=not convert.is_string(source))
     elif column.kind is Kind.TIMESTAMP:
         result = convert.to_timestamp(source, tz)
         problems.add_mask(result.bad, name,

@@ -1,0 +1,5 @@
+"""Where facts live: a workspace folder of typed Parquet files (see workspace.py)."""
+
+from kefu.store.workspace import ImportReport, Workspace
+
+__all__ = ["ImportReport", "Workspace"]
