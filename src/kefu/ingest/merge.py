@@ -41,8 +41,8 @@ def merge_files(table: Table, parts: list[pa.Table]) -> tuple[pa.Table, list[str
                     FROM rows_in)
                 QUALIFY row_number() OVER (PARTITION BY {content}, copy_no ORDER BY ordinal) = 1
                 ORDER BY ordinal
-            """).fetch_arrow_table()
-            return cast_like(merged, rows), []
+            """)
+            return cast_like(arrow_table(merged), rows), []
         key = ", ".join(quoted(k) for k in table.key)
         merged = con.execute(f"""
             SELECT * EXCLUDE (pick, ordinal, first_ordinal), first_ordinal AS ordinal FROM (
@@ -53,7 +53,8 @@ def merge_files(table: Table, parts: list[pa.Table]) -> tuple[pa.Table, list[str
                 FROM rows_in)
             WHERE pick = 1
             ORDER BY ordinal
-        """).fetch_arrow_table()
+        """)
+        merged_rows = arrow_table(merged)
         conflicts = con.execute(f"""
             SELECT count(*) FROM (
                 SELECT {key} FROM rows_in GROUP BY {key}
@@ -69,7 +70,14 @@ def merge_files(table: Table, parts: list[pa.Table]) -> tuple[pa.Table, list[str
             f"{table.name}: {count} {names} values have different rows in different files; "
             "kept the row from the file whose name sorts last"
         )
-    return cast_like(merged, rows), warnings
+    return cast_like(merged_rows, rows), warnings
+
+
+def arrow_table(result: duckdb.DuckDBPyConnection) -> pa.Table:
+    # to_arrow_table is DuckDB >= 1.4; fetch_arrow_table is deprecated there.
+    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    table: pa.Table = fetch()
+    return table
 
 
 def cast_like(merged: pa.Table, like: pa.Table) -> pa.Table:

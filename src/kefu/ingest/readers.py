@@ -223,8 +223,9 @@ def xlsx_cell_text(value: object) -> str | None:
         return repr(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time | dt.timedelta):
-        return str(value)
+    if isinstance(value, dt.date):
+        # calamine hands a datetime cell at midnight back as a date.
+        return f"{value.isoformat()} 00:00:00"
     return str(value)
 
 

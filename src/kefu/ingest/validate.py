@@ -90,6 +90,8 @@ def type_file(raw: RawFile, table: Table, tz: str, profile: MappingProfile) -> T
     errors: list[RowError] = list(raw.errors)
 
     missing = [c.name for c in table.columns if c.required and c.name not in headers]
+    if n == 0 and not raw.columns:
+        missing = []  # an empty list of records (or an empty file) is an empty table
     for name in missing:
         errors.append(RowError(raw.source, raw.header_line, name, "", "missing required column"))
     if missing:
