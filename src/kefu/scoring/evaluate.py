@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from kefu.metrics.registry import BY_KEY, Direction
@@ -145,10 +146,17 @@ class Evaluation:
 
         data = asdict(self)
         for a in data["agents"]:
-            a["total_display"] = None if a["total"] is None else round(a["total"], 1)
+            a["total_display"] = display(a["total"])
         data["pay_total"] = round(sum(a.pay.total for a in self.agents if a.pay), 2)
         result: dict[str, Any] = conv(data)
         return result
+
+
+def display(x: float | None) -> float | None:
+    """One decimal, half up (61.25 → 61.3, as a manager rounds); for display only."""
+    if x is None:
+        return None
+    return float(Decimal(repr(x)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 # ---------------------------------------------------------------------------- periods
