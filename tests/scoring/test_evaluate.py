@@ -216,6 +216,11 @@ def test_period_spanning_a_scenario_is_weighted_by_days() -> None:
     assert [s.share for s in a.segments] == pytest.approx([2 / 7, 3 / 7, 2 / 7])
     assert a.total == pytest.approx(380 / 7)
     assert sum(li.contribution for li in a.items) == pytest.approx(380 / 7)
+    # combined lines show the whole period's raw value; segments hold the scored ones
+    assert (a.items[0].value_raw, a.items[0].note) == (0.9, "分段计分")
+    # reply_rate: (2×.5×50 + 3×.2×100 + 2×.5×0)/7 = 110/7 contribution on weight 2.6/7
+    assert a.items[0].contribution == pytest.approx(110 / 7)
+    assert a.items[0].eff_weight == pytest.approx(2.6 / 7)
     assert [s["name"] for s in ev.segments] == ["常规", "大促", "常规"]
 
 

@@ -198,6 +198,22 @@ def test_two_levels_multiply() -> None:
         ),
         ({"weights": {"a": 1}}, "weights: Extra inputs are not permitted"),
         (
+            {
+                "pay": {
+                    "rules": [
+                        {
+                            "name": "t",
+                            "kind": "top",
+                            "metric": "refund_rate",
+                            "amount": 1,
+                            "min_count": 5,
+                        }
+                    ]
+                }
+            },
+            "min_count needs a metric with a known count (refund_rate has none)",
+        ),
+        (
             {"pay": {"performance_mode": "grade", "grade_coefficients": {"A": 1.2}}},
             "no coefficient for ['B', 'C']",
         ),

@@ -567,6 +567,12 @@ def evaluate(
     combined: dict[str, tuple[float | None, list[ItemLine]]] = {
         a: _combine(per_agent[a]) for a in agents
     }
+    if len(segs) > 1:
+        # segments were scored separately; show the whole period's raw value for reading
+        for a in agents:
+            for li in combined[a][1]:
+                li.value_raw = _num(whole.agents[a].get(li.key)) if li.key in BY_KEY else None
+                li.note = "分段计分"
     totals = {a: combined[a][0] for a in agents}
     for a in agents:
         if totals[a] is None:

@@ -381,6 +381,11 @@ class PayRule(_Model):
                 raise ValueError(f"pay rule {self.name}: {_metric_error(self.metric)}")
             if BY_KEY[self.metric].direction is Direction.NONE:
                 raise ValueError(f"pay rule {self.name}: {self.metric} has no better direction")
+            if self.min_count is not None and self.metric not in DENOMINATORS:
+                raise ValueError(
+                    f"pay rule {self.name}: min_count needs a metric with a known count "
+                    f"({self.metric} has none)"
+                )
         else:
             if self.count is None:
                 raise ValueError(f"pay rule {self.name}: kind per_count needs count")
