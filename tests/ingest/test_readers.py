@@ -158,3 +158,9 @@ def test_several_files_per_table_and_subfolders(tmp_path: Path) -> None:
     write(tmp_path, "notes.txt", "ignored")
     result = load_dir(tmp_path)
     assert rows(result, "messages", "content", "ordinal") == [("六月", 0), ("五月", 1)]
+
+
+def test_gbk_body_under_an_ascii_header(tmp_path: Path) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, "messages.csv", CHINESE, "gbk")
+    assert rows(load_dir(tmp_path), "messages", "buyer_id") == [("顾客甲",)]

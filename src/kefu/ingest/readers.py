@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -68,15 +67,12 @@ def read_file(path: Path, table: str | None = None, source: str | None = None) -
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def to_utf8(data: bytes, source: str) -> bytes:
-    """Return the bytes as UTF-8: UTF-8 (BOM stripped), else strict GB18030, else a guess."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        data.decode("utf-8")
-        return data
-    except UnicodeDecodeError:
-        pass
+def strip_bom(data: bytes) -> bytes:
+    return data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def transcode(data: bytes, source: str) -> bytes:
+    """Bytes that are not UTF-8 → UTF-8: strict GB18030 (covers GBK), else a guess."""
     try:
         # GB18030 is a superset of GBK and GB2312, the usual Chinese export encodings.
         return data.decode("gb18030").encode("utf-8")
@@ -90,8 +86,39 @@ def to_utf8(data: bytes, source: str) -> bytes:
     return str(best).encode("utf-8")
 
 
+def to_utf8(data: bytes, source: str) -> bytes:
+    """Return the bytes as UTF-8: UTF-8 (BOM stripped), else strict GB18030, else a guess."""
+    data = strip_bom(data)
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        return transcode(data, source)
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def read_csv(data: bytes, source: str) -> RawFile:
-    data = to_utf8(data, source)
+    data = strip_bom(data)
+    # The header (usually Chinese) tells the encoding cheaply; Arrow checks the rest
+    # while parsing, so a big UTF-8 file is not decoded twice.
+    if not is_utf8(data[: csv_header_end(data)]):
+        data = transcode(data, source)
+    try:
+        return read_utf8_csv(data, source)
+    except pa.ArrowInvalid as exc:
+        if "utf8" not in str(exc).lower() and "utf-8" not in str(exc).lower():
+            raise
+    return read_utf8_csv(transcode(data, source), source)
+
+
+def read_utf8_csv(data: bytes, source: str) -> RawFile:
     header, header_lines = csv_header(data)
     if not header:
         return RawFile(source, {}, np.zeros(0, dtype=np.int64))
@@ -137,8 +164,8 @@ def read_csv(data: bytes, source: str) -> RawFile:
     return RawFile(source, columns, lines, 1, bad_rows)
 
 
-def csv_header(data: bytes) -> tuple[list[str], int]:
-    """The header record and how many physical lines it spans."""
+def csv_header_end(data: bytes) -> int:
+    """Byte offset just past the header record."""
     end = 0
     in_quotes = False
     # The header rarely holds quoted newlines, but honour them so line numbers stay physical.
@@ -150,26 +177,28 @@ def csv_header(data: bytes) -> tuple[list[str], int]:
         end = nl + 1
         if not in_quotes:
             break
-    text = data[:end].decode("utf-8")
+    return min(end, len(data))
+
+
+def csv_header(data: bytes) -> tuple[list[str], int]:
+    """The header record and how many physical lines it spans."""
+    text = data[: csv_header_end(data)].decode("utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     header = [h.strip() for h in rows[0]] if rows else []
     return header, text.count("\n") if text.endswith("\n") else text.count("\n") + 1
 
 
 def csv_record_lines(data: bytes, table: pa.Table, header_lines: int) -> np.ndarray:
-    """Physical first line of each record: header lines + index + embedded newlines before it."""
+    """Physical first line of each record.
+
+    When the file has exactly one line per record (no quoted newlines, no blank
+    lines) this is arithmetic; otherwise the bytes are scanned.
+    """
     n = table.num_rows
-    if b"\n\n" in data or b"\n\r\n" in data:
-        # pyarrow skips blank lines, which only a byte scan can see.
-        return scan_record_lines(data, header_lines)
-    embedded = np.zeros(n, dtype=np.int64)
-    if b'"' in data:
-        for column in table.columns:
-            counts = pc.count_substring(column, "\n")
-            if pc.max(counts).as_py():
-                embedded += counts.to_numpy(zero_copy_only=False).astype(np.int64)
-    before = np.concatenate(([0], np.cumsum(embedded)[:-1])) if n else embedded
-    return header_lines + 1 + np.arange(n, dtype=np.int64) + before
+    lines_in_file = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines_in_file == header_lines + n:
+        return header_lines + 1 + np.arange(n, dtype=np.int64)
+    return scan_record_lines(data, header_lines)
 
 
 @dataclass
