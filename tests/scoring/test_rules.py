@@ -92,12 +92,14 @@ def test_shrinkage_on_a_tiny_team() -> None:
 
 
 def test_shrinkage_when_spread_is_all_noise_goes_to_the_mean() -> None:
-    # 1/1 and 1/2: μ = 2/3, s² = 0.125 < noise = 2/9 × (1 + 1/2)/2 = 0.1667 → all to μ
-    prior = beta_prior([(1.0, 1), (0.5, 2)])
+    # 1/1, 1/2, 1/2: μ = 3/5, rates 1, .5, .5 → s² = 1/12 = 0.0833
+    # noise = .6 × .4 × (1 + 1/2 + 1/2)/3 = 0.16 > s² → all to μ
+    prior = beta_prior([(1.0, 1), (0.5, 2), (0.5, 2)])
     assert prior is not None and math.isinf(prior.strength or 0)
-    assert shrink_rate(1.0, 1, prior) == pytest.approx(2 / 3)
+    assert shrink_rate(1.0, 1, prior) == pytest.approx(0.6)
 
 
-def test_no_shrinkage_without_a_team() -> None:
+def test_no_shrinkage_without_a_team_of_three() -> None:
     assert beta_prior([(1.0, 3)]) is None
+    assert beta_prior([(1.0, 3), (0.5, 100)]) is None
     assert shrink_rate(1.0, 3, None) == 1.0

@@ -36,6 +36,9 @@ def points(item: Item, value: float | None, manual: float | None = None) -> floa
     return step_points(float(value), steps, item.compare_op, item.below)
 
 
+MIN_TEAM = 3  # agents with events needed to estimate a team prior
+
+
 @dataclass(frozen=True)
 class Prior:
     """Beta(alpha, beta) prior of a team, by the method of moments."""
@@ -53,10 +56,11 @@ def beta_prior(rates: Sequence[tuple[float, float]]) -> Prior | None:
     rates and the subtracted term is the expected binomial noise. τ² ≤ 0 means the
     spread is all noise: every agent is shrunk to μ (strength ∞). Otherwise
     α + β = μ(1 − μ)/τ² − 1 (0 when negative: no shrinkage).
-    Fewer than two agents: None (no team to learn from).
+    Fewer than three agents: None — a variance from one or two rates is too unreliable
+    (two agents would often be pulled to the same value).
     """
     pts = [(r, n) for r, n in rates if n > 0]
-    if len(pts) < 2:
+    if len(pts) < MIN_TEAM:
         return None
     total_n = sum(n for _, n in pts)
     mu = sum(r * n for r, n in pts) / total_n

@@ -461,6 +461,8 @@ class Scheme(_Model):
         if len(set(names)) != len(names):
             raise ValueError("two scenarios share a name")
         for t in self.triggers:
+            if t.move.from_ == t.move.to:
+                raise ValueError(f"trigger {t.name}: moves weight from {t.move.to} to itself")
             for k in (t.move.from_, t.move.to):
                 if k not in keys:
                     raise ValueError(f"trigger {t.name}: moves weight of {k!r}, not an item")
