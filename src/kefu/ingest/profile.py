@@ -50,7 +50,6 @@ BUILTIN_COLUMN_ALIASES: dict[str, str] = {
     "支付金额": "amount",
     "金额": "amount",
     "退款金额": "refund_amount",
-    "订单状态": "status",
     "评价时间": "rated_at",
     "评分": "score",
     "评价": "score",
