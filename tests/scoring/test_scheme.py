@@ -183,6 +183,20 @@ def test_two_levels_multiply() -> None:
                 "triggers": [
                     {
                         "name": "x",
+                        "metric": "complaint_rate",
+                        "op": ">",
+                        "value": 0.03,
+                        "move": {"from": "reply_rate", "to": "reply_rate", "weight": 0.1},
+                    }
+                ]
+            },
+            "trigger x: moves weight from reply_rate to itself",
+        ),
+        (
+            {
+                "triggers": [
+                    {
+                        "name": "x",
                         "metric": "complaint_rat",
                         "op": ">",
                         "value": 0.03,
