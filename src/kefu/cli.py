@@ -301,6 +301,35 @@ def import_(
             err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def training(
+    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
+    scheme: Annotated[Path, typer.Option("--scheme", help="scheme YAML (or presale/aftersale)")],
+    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
+    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    manual: Annotated[
+        Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
+    ] = None,
+    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
+    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+) -> None:
+    """Training plans (培训计划): each agent's weakest items and last plan's follow-up (JSON)."""
+    from kefu.ingest import IngestError
+    from kefu.scoring.run import training_dir
+    from kefu.scoring.scheme import SchemeError
+
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    try:
+        result = training_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
+    except (SchemeError, IngestError, ValueError, OSError) as exc:
+        fail(str(exc))
+    write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

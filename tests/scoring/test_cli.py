@@ -166,3 +166,15 @@ def test_whatif(shop: Path, tmp_path: Path) -> None:
     s = data["summary"]
     assert s["rank_changes"] == 0 and s["grade_changes"] == 0  # same scores, other pay rule
     assert s["pay_difference"] == pytest.approx(s["pay_total_b"] - s["pay_total_a"])
+
+
+def test_training(shop: Path) -> None:
+    res = runner.invoke(app, ["training", "--data", str(shop), "--scheme", "presale", *JUNE])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    plans = [a["training"] for a in data["agents"]]
+    assert any(plans)
+    for plan in plans:
+        losses = [p["loss"] for p in plan]
+        assert losses == sorted(losses, reverse=True) and len(plan) <= 3
+        assert all(p["topics"] for p in plan)

@@ -531,6 +531,13 @@ def evaluate(
     agents = population(whole, scheme)
     if not agents:
         warnings.append("the scheme's population (roles/teams) has no agent in the data")
+    absent = [
+        i.key
+        for i in scheme.all_items()
+        if i.rule is not Rule.manual and not any(i.key in v for v in whole.agents.values())
+    ]
+    if absent and _depth == 0:
+        warnings.append(f"metrics not in the data's results (QA skipped?): {absent}")
     manual_items = {i.key for i in scheme.all_items() if i.rule is Rule.manual}
     for a, entered in manual.items():
         unknown = sorted(set(entered) - manual_items)

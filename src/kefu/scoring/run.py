@@ -62,3 +62,28 @@ def whatif_dir(
     out = whatif(source, a, b, start, end, man, hist)
     out["warnings"] = warnings + out["warnings"]
     return out
+
+
+def training_dir(
+    data: Path,
+    scheme: Path,
+    start: dt.date,
+    end: dt.date,
+    manual: Path | None = None,
+    history: Path | None = None,
+    tz: str = "Asia/Shanghai",
+    qa: bool = True,
+) -> dict[str, Any]:
+    """`kefu training`: each agent's plan and the follow-up of last period's plan."""
+    ev = evaluate_dir(data, scheme, start, end, manual, history, tz, qa)
+    full = ev.to_json_dict()
+    keep = ("agent_id", "name", "team", "total", "prev_total", "training", "follow_up")
+    return {
+        "start": full["start"],
+        "end": full["end"],
+        "prev_start": full["prev_start"],
+        "prev_end": full["prev_end"],
+        "agents": [{k: a[k] for k in keep} for a in full["agents"]],
+        "teams": full["teams"],
+        "warnings": full["warnings"],
+    }
