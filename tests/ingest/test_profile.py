@@ -112,3 +112,16 @@ def test_profile_value_outside_the_choices_is_still_an_error(tmp_path: Path) -> 
                     "tables: {messages: {values: {sender: {我: seller_person}}}}")
     with pytest.raises(IngestError, match="unknown sender"):
         load_dir(tmp_path, profile=profile)
+
+
+def test_profile_translates_booleans(tmp_path: Path) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, "messages.csv", "agent_id,buyer_id,sender,sent_at\n"
+          "旗舰店:小美,b1,buyer,2024-06-01 10:00\n")
+    write(tmp_path, "cases.csv", "case_id,agent_id,kind,opened_at,platform_intervened\n"
+          "K1,旗舰店:小王,refund,2024-06-01 10:00,已介入\n"
+          "K2,旗舰店:小王,refund,2024-06-01 10:00,未介入\n")
+    profile = write(tmp_path.parent / "p3", "p.yaml", "tables:\n  cases:\n    values:\n"
+                    "      platform_intervened: {已介入: true, 未介入: false}\n")
+    result = load_dir(tmp_path, profile=profile)
+    assert rows(result, "cases", "platform_intervened") == [(True,), (False,)]
