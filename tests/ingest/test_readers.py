@@ -164,3 +164,10 @@ def test_gbk_body_under_an_ascii_header(tmp_path: Path) -> None:
     write(tmp_path, "agents.csv", AGENTS_CSV)
     write(tmp_path, "messages.csv", CHINESE, "gbk")
     assert rows(load_dir(tmp_path), "messages", "buyer_id") == [("顾客甲",)]
+
+
+def test_empty_and_repeated_header_names_are_ignored(tmp_path: Path) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, "messages.csv", "agent_id,buyer_id,sender,sent_at,content,sender,,\n"
+          "旗舰店:小美,b1,buyer,2024-06-01 10:00,在吗,agent,,\n")
+    assert rows(load_dir(tmp_path), "messages", "sender", "content") == [("buyer", "在吗")]

@@ -122,9 +122,11 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
     header, header_lines = csv_header(data)
     if not header:
         return RawFile(source, {}, np.zeros(0, dtype=np.int64))
-    if len(set(header)) != len(header):
-        dup = next(h for h in header if header.count(h) > 1)
-        raise IngestError([], f"cannot read {source}: header names column {dup!r} twice")
+    # Spreadsheet CSVs often end the header with empty names (",,,"), or repeat a
+    # name; such columns get private names and are not read as data.
+    names = [
+        h if h and h not in header[:i] else f"\x00unnamed {i}" for i, h in enumerate(header)
+    ]
     found_bad_rows = False
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
@@ -134,12 +136,12 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
 
     table = pacsv.read_csv(
         io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=header_lines,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines,
                                        block_size=1 << 24),
         parse_options=pacsv.ParseOptions(newlines_in_values=True,
                                           invalid_row_handler=on_invalid_row),
         convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
+            column_types={name: pa.string() for name in names},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -160,7 +162,7 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
         lines = records.lines[~bad]
     else:
         lines = csv_record_lines(data, table, header_lines)
-    columns = {name: table.column(name) for name in header}
+    columns = {name: table.column(name) for name in names if not name.startswith("\x00")}
     return RawFile(source, columns, lines, 1, bad_rows)
 
 
