@@ -171,3 +171,19 @@ def test_empty_and_repeated_header_names_are_ignored(tmp_path: Path) -> None:
     write(tmp_path, "messages.csv", "agent_id,buyer_id,sender,sent_at,content,sender,,\n"
           "旗舰店:小美,b1,buyer,2024-06-01 10:00,在吗,agent,,\n")
     assert rows(load_dir(tmp_path), "messages", "sender", "content") == [("buyer", "在吗")]
+
+
+def test_parquet_float_ids_and_nan_amounts(tmp_path: Path) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, "messages.csv", CHINESE)
+    pq.write_table(pa.table({
+        "order_id": [123456789012.0, 2.0], "buyer_id": ["b1", "b2"],
+        "created_at": ["2024-06-01 10:00", "2024-06-01 10:00"],
+        "amount": [float("nan"), 12.5], "refund_amount": [None, -1.0],
+    }), tmp_path / "orders.parquet")
+    error = only_error(tmp_path)
+    assert (where(error), error.reason) == (("orders.parquet", 2, "refund_amount"),
+                                            "negative amount")
+    result = load_dir(tmp_path, skip_bad_rows=True)
+    assert rows(result, "orders", "order_id", "amount", "refund_amount") == [
+        ("123456789012", 0.0, 0.0)]

@@ -21,7 +21,7 @@ UTC_US = pa.timestamp("us", "UTC")
 
 # Accepted as is by Arrow's ISO 8601 cast.
 CANONICAL_TS = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$"
-# What Chinese exports also write: 2024/6/1 9:05, missing seconds, lower-case z.
+# What Chinese exports also write: 2024/6/1 9:05 (slashes, one digit, no seconds).
 LOOSE_TS = (
     r"^(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T]+)(?P<h>\d{1,2}):(?P<mi>\d{1,2})"
     r"(?::(?P<s>\d{1,2}))?(?P<f>\.\d{1,9})?\s*(?P<z>[Zz]|[+-]\d{2}:?\d{2})?$"
@@ -68,13 +68,11 @@ def to_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_boolean(kind):
         return pc.if_else(values, "true", "false")
     if pa.types.is_floating(kind):
-        integral = pc.and_(pc.is_finite(values), pc.equal(pc.floor(values), values))
-        big = pc.greater_equal(pc.abs(values), 2.0**62)
-        as_int = pc.cast(pc.if_else(pc.and_(integral, pc.invert(big)), values, 0.0), pa.int64())
-        return pc.if_else(pc.and_(integral, pc.invert(big)), pc.cast(as_int, pa.string()),
-                          pc.cast(values, pa.string()))
-    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-        return values.cast(pa.string())
+        # Spreadsheets and pandas store ids as floats: 123456789012.0 is the id 123456789012.
+        whole = pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), 2.0**62))
+        as_int = pc.cast(pc.if_else(whole, values, 0.0), pa.int64())
+        text = pc.if_else(whole, pc.cast(as_int, pa.string()), pc.cast(values, pa.string()))
+        return as_array(pc.if_else(pc.is_nan(values), pa.scalar(None, pa.string()), text))
     return values.cast(pa.string())
 
 
@@ -127,7 +125,7 @@ def to_bool(values: pa.ChunkedArray, mapping: Mapping[str, bool]) -> Converted:
 def to_money(values: pa.ChunkedArray) -> Converted:
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         out = as_array(pc.cast(values, pa.float64()))
-        return Converted(out, mask(pc.invert(pc.is_finite(out))))
+        return Converted(out, mask(pc.invert(pc.is_finite(out))) & ~empty_mask(out))
     raw = to_text(values)
     cleaned = pc.replace_substring_regex(raw, r"[¥￥,，\s元]|^CNY|^RMB", "")
     ok = pc.match_substring_regex(cleaned, MONEY)
