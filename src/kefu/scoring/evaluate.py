@@ -224,8 +224,10 @@ def scored_values(
     the pooled team rate); min_count turns a value on too few events into unavailable.
     """
     count_key = item.count_of
-    raw = {a: _num(result.agents[a].get(item.key)) for a in agents}
-    cnt = {a: (_num(result.agents[a].get(count_key)) if count_key else None) for a in agents}
+    # an agent missing from a segment's result (no rows at all) reads as all-null
+    vals = {a: result.agents.get(a, {}) for a in agents}
+    raw = {a: _num(vals[a].get(item.key)) for a in agents}
+    cnt = {a: (_num(vals[a].get(count_key)) if count_key else None) for a in agents}
     shrunk: dict[str, float | None] = {a: None for a in agents}
     if item.shrink is not Shrink.none:
         by_team: dict[str, list[str]] = {}
