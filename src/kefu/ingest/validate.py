@@ -102,10 +102,12 @@ def type_file(raw: RawFile, table: Table, tz: str, profile: MappingProfile) -> T
     typed: dict[str, pa.ChunkedArray] = {}
     for column in table.columns:
         header = headers.get(column.name)
-        source = raw.columns[header] if header is not None else pa.chunked_array(
-            [pa.nulls(n, pa.string())]
-        )
-        typed[column.name] = type_column(source, column, table, tz, profile, problems)
+        if header is None:
+            # An optional column the file does not have: its default on every row.
+            typed[column.name] = convert.as_array(pa.repeat(default_value(column), n))
+        else:
+            typed[column.name] = type_column(
+                raw.columns[header], column, table, tz, profile, problems)
 
     if table.name in TIME_ORDER:
         first, second = TIME_ORDER[table.name]
@@ -220,16 +222,19 @@ def type_column(
 
 def fill_empty(values: pa.ChunkedArray, empty: np.ndarray, column: Column) -> pa.ChunkedArray:
     """Empty optional cells: the column default, or null (empty text is null too)."""
+    fill = default_value(column)
+    return convert.as_array(pc.if_else(pa.array(empty), fill, values.cast(fill.type)))
+
+
+def default_value(column: Column) -> pa.Scalar:
     kind = arrow_type(column)
     if column.default is None:
-        fill = pa.scalar(None, kind)
-    elif column.kind is Kind.BOOL:
-        fill = pa.scalar(column.default == "true", kind)
-    elif column.kind is Kind.MONEY:
-        fill = pa.scalar(float(column.default), kind)
-    else:
-        fill = pa.scalar(column.default, kind)
-    return convert.as_array(pc.if_else(pa.array(empty), fill, values.cast(kind)))
+        return pa.scalar(None, kind)
+    if column.kind is Kind.BOOL:
+        return pa.scalar(column.default == "true", kind)
+    if column.kind is Kind.MONEY:
+        return pa.scalar(float(column.default), kind)
+    return pa.scalar(column.default, kind)
 
 
 def content_equal(typed: dict[str, pa.ChunkedArray], names: list[str], a: int, b: int) -> bool:
