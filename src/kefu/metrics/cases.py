@@ -16,7 +16,7 @@ def components(ctx: Context) -> list[ir.Table]:
     c = ctx.cases.filter(ctx.period.covers(ctx.cases.opened_day))
     closed = c.closed_us.notnull()
     return [
-        c.group_by("agent_id").aggregate(
+        c.group_by("agent_no").aggregate(
             cases=c.count(),
             closed_cases=closed.sum().cast("int64"),
             close_us_sum=(c.closed_us - c.opened_us).sum(where=closed),

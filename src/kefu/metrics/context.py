@@ -15,7 +15,7 @@ from kefu.metrics.params import MetricParams
 # numerator over pooled denominator by construction.
 Components = dict[str, Any]
 
-LEVELS = ("agent_id", "team", "shop")
+LEVELS = ("agent_no", "team", "shop")
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Context:
     period: Period
     params: MetricParams
     agents: ir.Table
-    """agent_id, team, shop, role: the population and its roll-up keys."""
+    """agent_no, team, shop, role: the population and its roll-up keys."""
     orders: ir.Table | None
     ratings: ir.Table | None
     cases: ir.Table | None
@@ -32,9 +32,9 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_levels(self, table: ir.Table) -> ir.Table:
-        """Attach team and shop (of the agent, from agents) to a fact table keyed by agent_id."""
-        levels = self.agents.select("agent_id", "team", "shop")
-        return table.join(levels, "agent_id")
+        """Attach team and shop (of the agent, from agents) to a fact table keyed by agent_no."""
+        levels = self.agents.select("agent_no", "team", "shop")
+        return table.join(levels, "agent_no")
 
 
 def ratio(numerator: float | int | None, denominator: float | int | None) -> float | None:

@@ -3,13 +3,20 @@
 Every metric is a small aggregation over these relations, and drill-down reads
 the same relations, so a number and its evidence cannot disagree.
 
-All times are handled as int64 microseconds: ``*_us`` is the UTC instant (for
-durations and order), ``*_lus`` the wall clock in the shop's time zone (for day
-boundaries), and ``*_day`` the local day as days since 1970-01-01.  Integer
-arithmetic is exact, fast, and behaves the same on DuckDB and Spark.
+Inputs are prepared by engine.py as integers, because sorting and hashing
+integers is several times cheaper than strings on millions of messages:
+- ``agent_no``, ``shop_no``, ``buyer_no``: dictionary codes (agent codes follow
+  the code-point order of agent_id, so comparing codes compares ids),
+- ``thread``: one int64 per (shop, agent, buyer), ``conv_tag``: the code of
+  conversation_id + 1, or 0 where the export has none,
+- ``seq``: the message's position in its thread by (sent_at, file order), so
+  ties keep file order, and ``prev_us``: the time of the thread's previous
+  message without conversation_id (see add_thread_order),
+- ``*_us``: UTC instants in microseconds (durations, order), ``*_lus`` the
+  shop's wall clock in microseconds and ``*_day`` the local day number since
+  1970-01-01 (day boundaries).  Integer arithmetic is exact on DuckDB and Spark.
 
-The rules implemented here are metrics.md's "Building blocks"; docs/metrics.md
-says where we had to choose.
+The rules are metrics.md's "Building blocks"; docs/metrics.md says where we chose.
 """
 
 from __future__ import annotations
@@ -22,10 +29,8 @@ import ibis.expr.types as ir
 US_PER_S = 1_000_000
 US_PER_DAY = 86_400 * US_PER_S
 
-THREAD = ("shop_id", "agent_id", "buyer_id")
-# A conversation is a thread plus either its conversation_id (when the export
-# has one) or the number of its gap-split segment; conv_tag is "" when split.
-CONVERSATION = (*THREAD, "conv_tag", "conv_no")
+SEGMENT = ("thread", "conv_tag")
+CONVERSATION = ("thread", "conv_tag", "conv_no")
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class Period:
 @dataclass
 class Facts:
     messages: ir.Table
-    """every message with thread order (seq), conversation key, day and flags."""
+    """every message with its conversation and the next human reply after it."""
     conversations: ir.Table
     """one row per conversation: first/last time, first day, has_buyer."""
     turns: ir.Table
@@ -53,84 +58,120 @@ class Facts:
     """one row per (thread, day) with a buyer message: first buyer time, replied."""
 
 
+def add_thread_order(messages: ir.Table) -> ir.Table:
+    """Add ``seq`` and ``prev_us`` with windows (engines that cannot precompute them).
+
+    seq orders a thread by (sent_at, file order); prev_us is the time of the
+    previous message without conversation_id in the same thread (gap splitting
+    only applies to those).  engine.py computes the same two columns with one
+    vectorised sort on DuckDB, where that is much cheaper.
+    """
+    thread_order = ibis.window(group_by="thread", order_by=["sent_us", "ordinal"])
+    m = messages.mutate(seq=ibis.row_number().over(thread_order))
+    in_segment = ibis.window(group_by=list(SEGMENT), order_by="seq")
+    prev = m.sent_us.lag().over(in_segment)
+    return m.mutate(prev_us=ibis.ifelse(m.conv_tag == 0, prev, ibis.null("int64")))
+
+
 def build_messages(messages: ir.Table, session_gap_us: int) -> ir.Table:
-    """Add thread order, human/buyer flags and conversation keys to raw messages."""
+    """Number conversations and count human messages along each thread, in one window pass.
+
+    A message without conversation_id starts a new conversation when the gap to
+    the previous such message of its thread exceeds session_gap (exactly the gap
+    stays one); rows with a conversation_id are never split (conv_tag names them).
+    human_no counts human agent messages so far in the segment, which lets
+    turns and their answers be matched by equality instead of more windows.
+    """
     m = messages.mutate(
-        is_buyer=messages.sender == "buyer",
-        # auto-replies are treated exactly like bot messages (metrics.md)
-        is_human=(messages.sender == "agent") & ~messages.auto_reply.fill_null(False),
-        conv_tag=messages.conversation_id.fill_null(""),
+        new_conv=(messages.conv_tag == 0)
+        & (messages.prev_us.isnull() | ((messages.sent_us - messages.prev_us) > session_gap_us))
     )
-    # seq: position in the thread, ties in sent_at keep file order (ordinal)
-    by_thread = ibis.window(group_by=list(THREAD), order_by=["sent_us", "ordinal"])
-    # Rows without a conversation_id are split by gaps among themselves only.
-    # running frames (ROWS ..CURRENT ROW): Ibis windows are unbounded by default
-    by_segment = ibis.window(
-        group_by=[*THREAD, "conv_tag"], order_by=["sent_us", "ordinal"], rows=(None, 0)
-    )
-    prev_us = m.sent_us.lag().over(by_segment)
-    starts_new = (m.conv_tag == "") & (
-        prev_us.isnull() | ((m.sent_us - prev_us) > session_gap_us)
-    )
-    m = m.mutate(
-        seq=ibis.row_number().over(by_thread),
-        new_conv=starts_new.cast("int64"),
-    )
-    return m.mutate(conv_no=m.new_conv.sum().over(by_segment)).drop("new_conv")
+    # running frame: Ibis windows are unbounded on both sides by default
+    so_far = ibis.window(group_by=list(SEGMENT), order_by="seq", rows=(None, 0))
+    return m.mutate(
+        conv_no=m.new_conv.cast("int64").sum().over(so_far),
+        human_no=m.is_human.cast("int64").sum().over(so_far),
+    ).drop("prev_us", "new_conv")
 
 
 def build_conversations(m: ir.Table) -> ir.Table:
     return m.group_by(list(CONVERSATION)).aggregate(
+        agent_no=m.agent_no.min(),
+        shop_no=m.shop_no.min(),
+        buyer_no=m.buyer_no.min(),
         first_us=m.sent_us.min(),
         last_us=m.sent_us.max(),
         first_day=m.sent_day.min(),
         has_buyer=m.is_buyer.any(),
+        first_buyer_seq=m.seq.min(where=m.is_buyer),
     )
 
 
 def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
     """Buyer turns: maximal runs of buyer messages, each answered by the next human message.
 
-    Only buyer and human agent messages take part, so bot, system and
-    auto-reply messages neither break a run nor answer it.
+    Buyer messages of one run have seen the same number of human messages
+    (human_no), so a turn is a group by (conversation, human_no); its answer is
+    the conversation's human message number human_no + 1, if there is one.
+    Bot, system and auto-reply messages never enter: they neither break a run
+    nor answer it.
     """
-    talk = m.filter(m.is_buyer | m.is_human)
-    in_conv = ibis.window(group_by=list(CONVERSATION), order_by="seq", rows=(None, 0))
-    talk = talk.mutate(prev_buyer=talk.is_buyer.lag().over(in_conv))
-    turn_start = talk.is_buyer & (talk.prev_buyer.isnull() | ~talk.prev_buyer)
-    talk = talk.mutate(turn_start=turn_start.cast("int64"))
-    talk = talk.mutate(turn_no=talk.turn_start.sum().over(in_conv))
-    # turn 0 holds agent messages before the conversation's first buyer message
-    talk = talk.filter(talk.turn_no > 0)
-    turns = talk.group_by([*CONVERSATION, "turn_no"]).aggregate(
-        start_us=talk.sent_us.min(where=talk.is_buyer),
-        start_day=talk.sent_day.min(where=talk.is_buyer),
-        answer_us=talk.sent_us.min(where=talk.is_human),
+    b = m.filter(m.is_buyer)
+    turns = b.group_by([*CONVERSATION, "human_no"]).aggregate(
+        agent_no=b.agent_no.min(),
+        start_seq=b.seq.min(),
+        start_us=b.sent_us.min(),
+        start_day=b.sent_day.min(),
     )
-    turns = turns.mutate(
+    h = m.filter(m.is_human)
+    answers = h.select(
+        a_thread=h.thread, a_tag=h.conv_tag, a_conv=h.conv_no, a_no=h.human_no,
+        answer_us=h.sent_us,
+    )
+    turns = turns.left_join(
+        answers,
+        [
+            turns.thread == answers.a_thread,
+            turns.conv_tag == answers.a_tag,
+            turns.conv_no == answers.a_conv,
+            turns.human_no + 1 == answers.a_no,
+        ],
+    )
+    conv = conversations.select(
+        *CONVERSATION, conv_first_day=conversations.first_day,
+        first_buyer_seq=conversations.first_buyer_seq,
+    )
+    turns = turns.join(conv, list(CONVERSATION))
+    return turns.select(
+        *CONVERSATION, "human_no", "agent_no", "start_seq", "start_us", "start_day",
+        "answer_us", "conv_first_day",
         answered=turns.answer_us.notnull(),
         response_s=(turns.answer_us - turns.start_us).cast("float64") / US_PER_S,
-        is_first=turns.turn_no == 1,
+        is_first=turns.start_seq == turns.first_buyer_seq,
     )
-    conv_day = conversations.select(*CONVERSATION, conv_first_day=conversations.first_day)
-    return turns.join(conv_day, list(CONVERSATION))
 
 
 def build_buyer_days(m: ir.Table) -> ir.Table:
     """(thread, day) with a buyer message; replied when a human answers after the first one."""
-    days = m.group_by([*THREAD, "sent_day"]).aggregate(
+    days = m.group_by(["thread", "sent_day"]).aggregate(
+        agent_no=m.agent_no.min(),
+        shop_no=m.shop_no.min(),
+        buyer_no=m.buyer_no.min(),
         first_buyer_seq=m.seq.min(where=m.is_buyer),
         first_buyer_us=m.sent_us.min(where=m.is_buyer),
         last_human_seq=m.seq.max(where=m.is_human),
     )
     days = days.filter(days.first_buyer_seq.notnull())
-    return days.mutate(
-        replied=days.last_human_seq.notnull() & (days.last_human_seq > days.first_buyer_seq),
+    return days.select(
+        "thread", "agent_no", "shop_no", "buyer_no", "first_buyer_us",
         day=days.sent_day,
-    ).drop("sent_day", "last_human_seq")
+        replied=days.last_human_seq.notnull() & (days.last_human_seq > days.first_buyer_seq),
+    )
 
 
 def build_facts(messages: ir.Table, session_gap_us: int) -> Facts:
+    if "seq" not in messages.columns:
+        messages = add_thread_order(messages)
     m = build_messages(messages, session_gap_us)
     conversations = build_conversations(m)
     return Facts(

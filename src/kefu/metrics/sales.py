@@ -12,8 +12,8 @@ from kefu.metrics.result import Values
 
 def inquiries(ctx: Context) -> ir.Table:
     """Buyer-days of presale/both agents, over all days (crediting looks beyond the period)."""
-    sellers = ctx.agents.filter(ctx.agents.role.isin(["presale", "both"])).select("agent_id")
-    return ctx.facts.buyer_days.semi_join(sellers, "agent_id")
+    sellers = ctx.agents.filter(ctx.agents.role.isin(["presale", "both"])).select("agent_no")
+    return ctx.facts.buyer_days.semi_join(sellers, "agent_no")
 
 
 def conversions(ctx: Context) -> ir.Table:
@@ -21,22 +21,22 @@ def conversions(ctx: Context) -> ir.Table:
     o = ctx.orders
     assert o is not None
     inq = inquiries(ctx)
-    paid = o.filter(o.paid_us.notnull()).select(
-        "order_id", "shop_id", "buyer_id", "created_us", "created_lus", "amount", "refund_amount"
+    paid = o.filter(o.paid_us.notnull() & o.buyer_no.notnull()).select(
+        "order_no", "shop_no", "buyer_no", "created_us", "created_lus", "amount", "refund_amount"
     )
     window_end_lus = (inq.day + (ctx.params.conversion_window_days + 1)) * US_PER_DAY
     pairs = inq.join(
         paid,
         [
-            inq.shop_id == paid.shop_id,
-            inq.buyer_id == paid.buyer_id,
+            inq.shop_no == paid.shop_no,
+            inq.buyer_no == paid.buyer_no,
             paid.created_us > inq.first_buyer_us,
             paid.created_lus < window_end_lus,
         ],
     )
     return pairs.select(
-        inq.agent_id, inq.shop_id, inq.buyer_id, inq.day, inq.first_buyer_us,
-        paid.order_id, paid.amount, paid.refund_amount,
+        inq.agent_no, inq.thread, inq.shop_no, inq.buyer_no, inq.day, inq.first_buyer_us,
+        paid.order_no, paid.amount, paid.refund_amount,
     )
 
 
@@ -44,7 +44,7 @@ def credited(ctx: Context) -> ir.Table:
     """Each converting paid order credited to one inquiry: the latest; ties to the smallest agent_id."""
     pairs = conversions(ctx)
     last_touch = ibis.window(
-        group_by="order_id", order_by=[ibis.desc("first_buyer_us"), ibis.asc("agent_id")]
+        group_by="order_no", order_by=[ibis.desc("first_buyer_us"), ibis.asc("agent_no")]
     )
     ranked = pairs.mutate(rank=ibis.row_number().over(last_touch))
     return ranked.filter(ranked["rank"] == 0).drop("rank")
@@ -54,16 +54,16 @@ def components(ctx: Context) -> list[ir.Table]:
     p = ctx.period
     inq = inquiries(ctx)
     inq_in = inq.filter(p.covers(inq.day))
-    parts = [inq_in.group_by("agent_id").aggregate(inquiries=inq_in.count())]
+    parts = [inq_in.group_by("agent_no").aggregate(inquiries=inq_in.count())]
     if ctx.orders is None:
         return parts
     pairs = conversions(ctx)
-    conv = pairs.filter(p.covers(pairs.day)).select("agent_id", "buyer_id", "day").distinct()
-    parts.append(conv.group_by("agent_id").aggregate(converted=conv.count()))
+    conv = pairs.filter(p.covers(pairs.day)).select("agent_no", "thread", "day").distinct()
+    parts.append(conv.group_by("agent_no").aggregate(converted=conv.count()))
     cr = credited(ctx)
     cr = cr.filter(p.covers(cr.day))
     parts.append(
-        cr.group_by("agent_id").aggregate(
+        cr.group_by("agent_no").aggregate(
             sales_amount=cr.amount.sum(),
             credited_orders=cr.count(),
             refund_sum=cr.refund_amount.sum(),
@@ -78,7 +78,7 @@ def pooled(ctx: Context, level: str) -> list[ir.Table]:
         return []
     cr = ctx.with_levels(credited(ctx))
     cr = cr.filter(ctx.period.covers(cr.day))
-    return [cr.group_by(level).aggregate(credited_buyers=cr.buyer_id.nunique())]
+    return [cr.group_by(level).aggregate(credited_buyers=cr.buyer_no.nunique())]
 
 
 def derive(c: Components, ctx: Context) -> Values:

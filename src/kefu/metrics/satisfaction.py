@@ -18,14 +18,14 @@ def repeat_contacts(ctx: Context) -> ir.Table:
     conv = ctx.facts.conversations.filter(ctx.facts.conversations.has_buyer)
     mine = conv.filter(ctx.period.covers(conv.first_day))
     later = conv.select(
-        later_shop=conv.shop_id, later_buyer=conv.buyer_id, later_first_us=conv.first_us
+        later_shop=conv.shop_no, later_buyer=conv.buyer_no, later_first_us=conv.first_us
     )
     window_us = int(round(ctx.params.repeat_window_h * 3600 * US_PER_S))
     return mine.semi_join(
         later,
         [
-            mine.shop_id == later.later_shop,
-            mine.buyer_id == later.later_buyer,
+            mine.shop_no == later.later_shop,
+            mine.buyer_no == later.later_buyer,
             later.later_first_us > mine.last_us,
             later.later_first_us <= mine.last_us + window_us,
         ],
@@ -34,11 +34,11 @@ def repeat_contacts(ctx: Context) -> ir.Table:
 
 def components(ctx: Context) -> list[ir.Table]:
     rep = repeat_contacts(ctx)
-    parts = [rep.group_by("agent_id").aggregate(repeat_conversations=rep.count())]
+    parts = [rep.group_by("agent_no").aggregate(repeat_conversations=rep.count())]
     if ctx.ratings is not None:
         r = ctx.ratings.filter(ctx.period.covers(ctx.ratings.rated_day))
         parts.append(
-            r.group_by("agent_id").aggregate(
+            r.group_by("agent_no").aggregate(
                 ratings=r.count(),
                 score_sum=r.score.sum(),
                 satisfied=(r.score >= 4).sum().cast("int64"),

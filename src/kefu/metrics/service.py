@@ -15,26 +15,26 @@ US_PER_HOUR = 3600 * US_PER_S
 def components(ctx: Context) -> list[ir.Table]:
     f, p = ctx.facts, ctx.period
     days = f.buyer_days.filter(p.covers(f.buyer_days.day))
-    received = days.group_by("agent_id").aggregate(
+    received = days.group_by("agent_no").aggregate(
         received=days.count(), replied=days.replied.sum().cast("int64")
     )
     conv = f.conversations.filter(p.covers(f.conversations.first_day) & f.conversations.has_buyer)
-    conversations = conv.group_by("agent_id").aggregate(conversations=conv.count())
+    conversations = conv.group_by("agent_no").aggregate(conversations=conv.count())
 
     t = f.turns.filter(p.covers(f.turns.start_day))
     on_time = t.answered & (t.response_s <= ctx.params.response_target_s)
-    turns = t.group_by("agent_id").aggregate(
+    turns = t.group_by("agent_no").aggregate(
         turns=t.count(),
         answered_turns=t.answered.sum().cast("int64"),
         response_sum=t.response_s.sum(),
         on_time_turns=on_time.sum().cast("int64"),
     )
     ft = f.turns.filter(f.turns.is_first & f.turns.answered & p.covers(f.turns.conv_first_day))
-    first = ft.group_by("agent_id").aggregate(
+    first = ft.group_by("agent_no").aggregate(
         first_answered=ft.count(), first_response_sum=ft.response_s.sum()
     )
     m = f.messages.filter(p.covers(f.messages.sent_day))
-    counts = m.group_by("agent_id").aggregate(
+    counts = m.group_by("agent_no").aggregate(
         human_messages=m.is_human.sum().cast("int64"),
         buyer_messages=m.is_buyer.sum().cast("int64"),
     )
@@ -56,16 +56,16 @@ def online_time(ctx: Context) -> ir.Table:
     s = s.filter(s.hi > s.lo)
     # Gaps and islands: an interval starts a new island when it begins after
     # every earlier interval (in start order) has ended.
-    earlier = ibis.window(group_by="agent_id", order_by=["lo", "hi"], rows=(None, -1))
+    earlier = ibis.window(group_by="agent_no", order_by=["lo", "hi"], rows=(None, -1))
     s = s.mutate(reach=s.hi.max().over(earlier))
     s = s.mutate(new_island=(s.reach.isnull() | (s.lo > s.reach)).cast("int64"))
     s = s.mutate(
         island=s.new_island.sum().over(
-            ibis.window(group_by="agent_id", order_by=["lo", "hi"], rows=(None, 0))
+            ibis.window(group_by="agent_no", order_by=["lo", "hi"], rows=(None, 0))
         )
     )
-    islands = s.group_by(["agent_id", "island"]).aggregate(lo=s.lo.min(), hi=s.hi.max())
-    return islands.group_by("agent_id").aggregate(online_us=(islands.hi - islands.lo).sum())
+    islands = s.group_by(["agent_no", "island"]).aggregate(lo=s.lo.min(), hi=s.hi.max())
+    return islands.group_by("agent_no").aggregate(online_us=(islands.hi - islands.lo).sum())
 
 
 def pooled(ctx: Context, level: str) -> list[ir.Table]:
