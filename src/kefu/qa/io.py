@@ -25,18 +25,18 @@ def read_text_column(path: Path, text_column: str) -> list[str | None]:
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".jsonl"):
+        raise ValueError(f"{path}: unsupported format {suffix!r} (csv, xlsx, parquet, jsonl)")
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             frame = _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        elif suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pd.read_excel(path, dtype=object, engine="calamine")
         elif suffix == ".parquet":
-            frame = pd.read_parquet(path, columns=None)
-        elif suffix in (".jsonl", ".ndjson"):
+            frame = pd.read_parquet(path)
+        elif suffix == ".jsonl":
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
-            raise ValueError(f"{path}: unsupported format {suffix!r} (csv, xlsx, parquet, jsonl)")
-    except ValueError:
+            frame = pd.read_excel(path, dtype=object, engine="calamine")
+    except _NotText:
         raise
     except Exception as exc:  # noqa: BLE001 - every reader error means the same to the user
         raise ValueError(f"{path}: cannot read the file ({type(exc).__name__}: {exc})") from exc
@@ -49,6 +49,10 @@ def read_text_column(path: Path, text_column: str) -> list[str | None]:
     return [_as_text(value) for value in values]
 
 
+class _NotText(ValueError):
+    """A CSV in none of the accepted encodings (its message is already clear)."""
+
+
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     errors: list[str] = []
     for encoding in CSV_ENCODINGS:
@@ -56,7 +60,7 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
             return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
         except UnicodeDecodeError as exc:
             errors.append(f"{encoding}: {exc.reason}")
-    raise ValueError(f"{path}: not UTF-8 or GB18030 text ({'; '.join(errors)})")
+    raise _NotText(f"{path}: not UTF-8 or GB18030 text ({'; '.join(errors)})")
 
 
 def _as_text(value: object) -> str | None:

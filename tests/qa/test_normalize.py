@@ -1,0 +1,20 @@
+"""Normalisation keeps one character per character, so spans stay valid."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kefu.qa.normalize import normalise
+
+
+@given(st.text())
+def test_normalise_keeps_length(text: str) -> None:
+    assert len(normalise(text)) == len(text)
+
+
+def test_normalise_folds_width_case_and_traditional() -> None:
+    assert normalise("ＡＢｃ１２３！？") == "abc123!?"
+    assert normalise("謝謝，沒辦法") == "谢谢,没办法"
+    assert normalise("简体中文不变") == "简体中文不变"
+    assert normalise("😀㈱") == "😀㈱"  # expansions are kept as they are
