@@ -1,0 +1,47 @@
+"""Quality metrics: the automatic checks counted over conversations and days."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.metrics.conftest import dataset, msg, run
+
+A, B = "s1:amy", "s1:bob"
+
+
+def test_quality_metrics_hand_counted() -> None:
+    ds = dataset([
+        # conversation 1 (Amy): polite, an upset buyer answered with empathy in 2 replies
+        msg(A, "u1", "buyer", "2024-06-01 10:00:00", content="在吗"),
+        msg(A, "u1", "agent", "2024-06-01 10:00:10", content="亲，您好，很高兴为您服务"),
+        msg(A, "u1", "buyer", "2024-06-01 10:01:00", content="太差了，我要投诉"),
+        msg(A, "u1", "agent", "2024-06-01 10:01:10", content="好的"),
+        msg(A, "u1", "agent", "2024-06-01 10:01:20", content="非常理解您的心情，给您添麻烦了"),
+        # conversation 2 (Amy): forbidden and off-platform, upset buyer, empathy too late
+        msg(A, "u2", "buyer", "2024-06-01 11:00:00", content="气死了，我要投诉"),
+        msg(A, "u2", "agent", "2024-06-01 11:00:10", content="不知道"),
+        msg(A, "u2", "agent", "2024-06-01 11:00:20", content="加我微信聊"),
+        msg(A, "u2", "agent", "2024-06-01 11:00:30", content="非常理解您的心情"),
+        # an auto-reply with a forbidden phrase is not the agent's: not counted
+        msg(A, "u2", "agent", "2024-06-01 11:00:40", auto=True, content="不知道"),
+        # conversation 3 (Bob): negative tone
+        msg(B, "u3", "buyer", "2024-06-01 12:00:00", content="发货了吗"),
+        msg(B, "u3", "agent", "2024-06-01 12:00:10", content="你烦不烦啊"),
+    ])
+    result = run(ds, qa=True)
+    amy, bob = result.agents[A], result.agents[B]
+    assert amy["polite_rate"] == pytest.approx(1 / 2)  # 亲/您好 in c1, none in c2
+    assert amy["forbidden_hits"] == 1
+    assert amy["offsite_hits"] == 1
+    assert amy["empathy_rate"] == pytest.approx(1 / 2)
+    assert bob["negative_emotion_rate"] == pytest.approx(1 / 1)
+    assert bob["empathy_rate"] is None  # no upset buyer: not available
+    assert result.teams["presale-1"]["forbidden_hits"] == 1
+    assert 0 <= amy["qa_score"] <= 100 and 0 <= bob["qa_score"] <= 100
+
+
+def test_no_qa_leaves_quality_keys_out() -> None:
+    ds = dataset([msg(A, "u1", "buyer", "2024-06-01 10:00:00", content="在吗")])
+    result = run(ds, qa=False)
+    assert "polite_rate" not in result.agents[A]
+    assert "qa_score" not in result.keys
