@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from kefu.cli import app
@@ -98,3 +101,21 @@ def test_cli_import_then_metrics_input(tmp_path: Path, exports: Path) -> None:
     result = runner.invoke(app, ["import", str(exports / "messages.csv"), "--workspace", str(ws)])
     assert result.exit_code == 0 and "already imported" in result.output
     assert Workspace(ws).load().dataset.messages.num_rows == 3
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([A, B, "旗舰店:小王,b2,buyer,2024-06-01 11:00:00,退货\n"]),
+                max_size=8))
+def test_importing_twice_equals_importing_once(tmp_path: Path, lines: list[str]) -> None:
+    with tempfile.TemporaryDirectory(dir=tmp_path) as name:
+        folder = Path(name)
+        write(folder, "agents.csv", AGENTS_CSV)
+        write(folder, "messages.csv", MESSAGES_HEADER + "".join(lines))
+        ws = Workspace(folder / "ws")
+        ws.import_files([folder / "agents.csv", folder / "messages.csv"])
+        once = ws.load().dataset.messages
+        again = ws.import_files([folder / "messages.csv", folder / "agents.csv"])
+        assert all(r.already_imported for r in again)
+        assert ws.load().dataset.messages.equals(once)
+        assert once.num_rows == len(lines)
