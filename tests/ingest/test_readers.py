@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kefu.ingest import load_dir
+from kefu.ingest import IngestError, load_dir
 
 from .helpers import AGENTS_CSV, MESSAGES_HEADER, only_error, rows, where, write
 
@@ -187,3 +187,11 @@ def test_parquet_float_ids_and_nan_amounts(tmp_path: Path) -> None:
     result = load_dir(tmp_path, skip_bad_rows=True)
     assert rows(result, "orders", "order_id", "amount", "refund_amount") == [
         ("123456789012", 0.0, 0.0)]
+
+
+@pytest.mark.parametrize("name", ["messages.xlsx", "messages.parquet"])
+def test_unreadable_file_is_a_clear_error(tmp_path: Path, name: str) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, name, "not really")
+    with pytest.raises(IngestError, match=f"cannot read {name}"):
+        load_dir(tmp_path)

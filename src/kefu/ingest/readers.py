@@ -46,22 +46,24 @@ class RawFile:
 
 def read_file(path: Path, table: str | None = None, source: str | None = None) -> RawFile:
     """Read one export; ``table`` picks the XLSX sheet named after it, when there is one."""
+    from python_calamine import CalamineError
+
     name = source or path.name
     suffix = path.suffix.lower()
+    readers = {
+        ".csv": lambda: read_csv(path.read_bytes(), name),
+        ".xlsx": lambda: read_xlsx(path, name, table),
+        ".parquet": lambda: read_parquet(path, name),
+        ".jsonl": lambda: read_jsonl(path.read_bytes(), name),
+    }
+    if suffix not in readers:
+        raise IngestError([], f"cannot read {name}: unsupported file type {suffix!r}")
     try:
-        if suffix == ".csv":
-            return read_csv(path.read_bytes(), name)
-        if suffix == ".xlsx":
-            return read_xlsx(path, name, table)
-        if suffix == ".parquet":
-            return read_parquet(path, name)
-        if suffix == ".jsonl":
-            return read_jsonl(path.read_bytes(), name)
-    except (OSError, pa.ArrowException, ValueError) as exc:
-        if isinstance(exc, IngestError):
-            raise
+        return readers[suffix]()
+    except IngestError:
+        raise
+    except (OSError, pa.ArrowException, ValueError, CalamineError) as exc:
         raise IngestError([], f"cannot read {name}: {exc}") from exc
-    raise IngestError([], f"cannot read {name}: unsupported file type {suffix!r}")
 
 
 # --- CSV ---------------------------------------------------------------------------------
