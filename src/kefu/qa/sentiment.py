@@ -23,7 +23,7 @@ NGRAM_SIZES = (1, 2, 3)
 _PRIME = np.uint64(0x100000001B3)  # FNV-1a prime: cheap, well-mixing multiply
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing spreads into the top bits
 _SEPARATOR = "\x00"
-_CHUNK_CHARS = 4_000_000  # bounds the temporary uint64 arrays (~32 MB each)
+_CHUNK_CHARS = 250_000  # bounds the temporary arrays (~2 MB each, ~40 MB in all)
 
 
 @dataclass(frozen=True)
