@@ -93,30 +93,29 @@ def _fmt(key: str, value: Value) -> str:
 
 
 TABLE_KEYS = (
-    "received", "reply_rate", "first_response_s", "avg_response_s", "response_on_time_rate",
-    "conversion_rate", "sales_amount", "csat_avg", "repeat_contact_rate", "online_hours",
-    "polite_rate", "forbidden_hits",
+    "received", "reply_rate", "first_response_s", "avg_response_s", "conversion_rate",
+    "sales_amount", "csat_avg", "online_hours", "forbidden_hits",
 )
 
 
 def to_table(result: MetricsResult) -> str:
-    """A compact human-readable table of the main metrics (all are in json/csv/xlsx)."""
+    """A compact table of the main metrics for people (every metric is in json/csv/xlsx)."""
     from rich.console import Console
     from rich.table import Table
 
     keys = [k for k in TABLE_KEYS if k in result.keys]
     table = Table(title=f"kefu metrics {result.start} .. {result.end}", show_lines=False)
     table.add_column("客服 agent")
-    table.add_column("组 team")
     for key in keys:
         table.add_column(BY_KEY[key].label_zh, justify="right")
     for agent_id, values in result.agents.items():
-        info = result.agent_info.get(agent_id, {})
-        table.add_row(agent_id, info.get("team", ""), *(_fmt(k, values.get(k)) for k in keys))
+        table.add_row(agent_id, *(_fmt(k, values.get(k)) for k in keys))
+    table.add_section()
     for team, values in result.teams.items():
-        table.add_row(f"[bold]{team}[/]", "(team)", *(_fmt(k, values.get(k)) for k in keys))
+        table.add_row(f"[bold]组 {team}[/]", *(_fmt(k, values.get(k)) for k in keys))
+    table.add_section()
     for shop, values in result.shops.items():
-        table.add_row(f"[bold]{shop}[/]", "(shop)", *(_fmt(k, values.get(k)) for k in keys))
-    console = Console(record=True, width=200, file=io.StringIO())
+        table.add_row(f"[bold]店 {shop}[/]", *(_fmt(k, values.get(k)) for k in keys))
+    console = Console(record=True, width=150, file=io.StringIO())
     console.print(table)
     return console.export_text()
