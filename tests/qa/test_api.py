@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -61,6 +62,15 @@ class TestFlagMessages:
         texts = ["请稍等，正在为您查询", "我要投诉"] * 50
         rows = flag_messages(texts, [True, False] * 50).to_pylist()
         assert rows[::2] == [rows[0]] * 50 and rows[1::2] == [rows[1]] * 50
+
+    def test_accepts_arrow_and_numpy_columns(self) -> None:
+        texts = pa.chunked_array([["您好", "太差了，我要投诉"], [None]])
+        is_agent = pa.array([True, False, None])
+        rows = flag_messages(texts, is_agent).to_pylist()
+        assert rows[0]["polite"] and rows[1]["upset"] and not rows[2]["upset"]
+        as_lists = flag_messages(["您好", "太差了，我要投诉", None], [True, False, False])
+        assert rows == as_lists.to_pylist()
+        assert flag_messages(pd.Series(["您好"]), np.array([True])).to_pylist()[0]["polite"]
 
     def test_length_mismatch_is_an_error(self) -> None:
         with pytest.raises(ValueError, match="is_agent"):

@@ -135,11 +135,14 @@ def scan_text(
 
 
 def flag_messages(
-    texts: Sequence[str | None],
-    is_agent: Sequence[bool] | Iterable[bool],
+    texts: Sequence[str | None] | pa.Array | pa.ChunkedArray,
+    is_agent: Sequence[bool] | Iterable[bool] | pa.Array | pa.ChunkedArray,
     lexicons: Lexicons | None = None,
 ) -> pa.Table:
     """One row of boolean flags (and ``sentiment``) per message, in input order.
+
+    ``texts`` and ``is_agent`` may be lists, numpy/pandas or pyarrow arrays;
+    None texts are empty messages and None is_agent values count as False.
 
     Agent rows: polite, greeting, closing, forbidden, offsite, pii, empathy, and
     ``negative`` = the message has an ``agent_negative`` hit (a hostile phrase of
@@ -148,7 +151,8 @@ def flag_messages(
     characters with sentiment at or below BUYER_UPSET_SENTIMENT), ``pii``; the
     agent flags are False. ``sentiment`` is the model score in [-1, 1] for every row.
     """
-    agent_flags = np.fromiter((bool(a) for a in is_agent), dtype=bool)
+    texts = as_text_list(texts)
+    agent_flags = np.array([bool(a) for a in _as_list(is_agent)], dtype=bool)
     if len(agent_flags) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(agent_flags)} is_agent values")
     lexicons = lexicons or load_lexicons()
@@ -181,6 +185,26 @@ def flag_messages(
     arrays = [pa.array(rows[:, i]) for i in range(len(FLAG_COLUMNS))]
     arrays.append(pa.array(scores[index], type=pa.float64()))
     return pa.Table.from_arrays(arrays, names=[*FLAG_COLUMNS, "sentiment"])
+
+
+def _as_list(values: object) -> list[object]:
+    """A plain list from a list, tuple, numpy/pandas/pyarrow array or iterable."""
+    if isinstance(values, list):
+        return values
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        return values.to_pylist()
+    to_list = getattr(values, "tolist", None)
+    if callable(to_list):
+        result = to_list()
+        assert isinstance(result, list)
+        return result
+    assert isinstance(values, Iterable)
+    return list(values)
+
+
+def as_text_list(texts: object) -> list[str | None]:
+    """Texts as Python strings (None stays None; other values become their str)."""
+    return [v if v is None or isinstance(v, str) else str(v) for v in _as_list(texts)]
 
 
 def empathy_conversations(messages: list[tuple[str, str]]) -> tuple[bool, bool]:
