@@ -376,7 +376,7 @@ def _add(total: Components, part: Components) -> None:
 
 
 def _clean(value: Any) -> float | int | None:
-    """JSON-friendly numbers: ints stay ints, floats lose binary noise, NaN is null."""
+    """JSON-friendly numbers: ints stay ints, NaN is null; floats keep full precision."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -386,7 +386,7 @@ def _clean(value: Any) -> float | int | None:
     number = float(value)
     if number != number:  # NaN
         return None
-    return round(number, 9)
+    return number
 
 
 def _agent_info(agents: pa.Table) -> dict[str, dict[str, str]]:
