@@ -16,7 +16,11 @@ from kefu.metrics.registry import METRICS
 
 runner = CliRunner()
 
-AGENTS = "agent_id,name,shop_id,team,role\n店:小美,小美,店,售前一组,presale\n店:小王,小王,店,售后组,aftersale\n"
+AGENTS = (
+    "agent_id,name,shop_id,team,role\n"
+    "店:小美,小美,店,售前一组,presale\n"
+    "店:小王,小王,店,售后组,aftersale\n"
+)
 MESSAGES = (
     "shop_id,agent_id,buyer_id,sender,sent_at,content,auto_reply\n"
     "店,店:小美,买家1,buyer,2024-06-01 10:00:00,在吗,\n"

@@ -35,7 +35,9 @@ def chats(draw: st.DrawFn) -> list[dict[str, object]]:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=chats(), data=st.data())
-def test_results_do_not_depend_on_row_order(rows: list[dict[str, object]], data: st.DataObject) -> None:
+def test_results_do_not_depend_on_row_order(
+    rows: list[dict[str, object]], data: st.DataObject
+) -> None:
     shuffled = data.draw(st.permutations(rows))
     first = run(dataset(rows), "2024-06-01", "2024-06-02")
     second = run(dataset(list(shuffled)), "2024-06-01", "2024-06-02")

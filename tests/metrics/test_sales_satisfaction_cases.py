@@ -19,7 +19,7 @@ def test_conversion_window_edges() -> None:
     chats = [msg(A, f"u{i}", "buyer", "2024-06-01 10:00:00") for i in range(1, 6)]
     orders = [
         order("o1", "u1", "2024-06-01 10:00:00", "2024-06-01 10:05:00", 100),  # not strictly after
-        order("o2", "u2", "2024-06-02 23:59:59", "2024-06-09 08:00:00", 200),  # last second; paid late
+        order("o2", "u2", "2024-06-02 23:59:59", "2024-06-09 08:00", 200),  # last second
         order("o3", "u3", "2024-06-03 00:00:00", "2024-06-03 00:01:00", 300),  # 00:00 day+2: out
         order("o4", "u4", "2024-06-01 10:00:01", None, 400),  # never paid
         order("o5", "u5", "2024-06-01 09:00:00", "2024-06-01 09:01:00", 500),  # before the chat

@@ -60,9 +60,9 @@ def to_xlsx(result: MetricsResult) -> bytes:
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.worksheets[0])
     bold = Font(bold=True)
-    for level, attribute in LEVEL_NAMES:
+    for level, _ in LEVEL_NAMES:
         sheet = workbook.create_sheet({"agent": "客服", "team": "小组", "shop": "店铺"}[level])
         level_rows = [r for r in rows(result) if r["level"] == level]
         head = ["id", "name", "team", "shop_id", "role"] if level == "agent" else ["id"]

@@ -53,7 +53,9 @@ def conversation_checks(ctx: Context) -> ir.Table:
     conv = conv.filter(conv.has_buyer & ctx.period.covers(conv.first_day))
     conv = conv.join(per_conv, list(CONVERSATION))
     conv = conv.left_join(empathy_conversations(ctx), list(CONVERSATION)).select(
-        conv, upset=ibis.coalesce(ibis._.upset, False), empathic=ibis.coalesce(ibis._.empathic, False)
+        conv,
+        upset=ibis.coalesce(ibis._.upset, False),
+        empathic=ibis.coalesce(ibis._.empathic, False),
     )
     turns = ctx.facts.turns
     unanswered = turns.group_by(list(CONVERSATION)).aggregate(all_answered=turns.answered.all())

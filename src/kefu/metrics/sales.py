@@ -41,7 +41,7 @@ def conversions(ctx: Context) -> ir.Table:
 
 
 def credited(ctx: Context) -> ir.Table:
-    """Each converting paid order credited to one inquiry: the latest; ties to the smallest agent_id."""
+    """Credit each converting paid order to one inquiry: the latest; ties: smallest agent_id."""
     pairs = conversions(ctx)
     last_touch = ibis.window(
         group_by="order_no", order_by=[ibis.desc("first_buyer_us"), ibis.asc("agent_no")]
