@@ -176,6 +176,13 @@ def main() -> None:
     flagged = {name: sum(table.column(name).to_pylist()) for name in ("polite", "forbidden")}
     print(f"  e.g. polite {flagged['polite']:,}, forbidden {flagged['forbidden']:,}")
 
+    distinct_texts = [f"{text}（{i}）" for i, text in enumerate(texts[:100_000])]
+    worst = timed(lambda: flag_messages(distinct_texts, is_agent[: len(distinct_texts)]))
+    print(
+        f"worst case, every text distinct: {len(distinct_texts) / worst:,.0f} messages/s "
+        f"→ {args.messages * worst / len(distinct_texts):.1f} s for {args.messages:,}"
+    )
+
     sample = min(args.naive_sample, args.messages)
     sample_texts, sample_agent = texts[:sample], is_agent[:sample]
     print(f"\nphrase matching alone, every message of a {sample:,}-message sample, no dedupe:")

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from kefu.qa.checks import Hit, find_hits
 from kefu.qa.lexicons import AGENT_CHECKS, BUYER_CHECKS, Lexicons, load_lexicons
+from kefu.qa.normalize import normalise
 from kefu.qa.sentiment import sentiment_scores
 
 ROLES = ("agent", "buyer")
@@ -74,11 +75,17 @@ def _rounded(score: float) -> float:
     return 0.0 if value == 0 else value
 
 
-def judge(text: str | None, role: str, sentiment: float, lexicons: Lexicons) -> Judged:
+def judge(
+    text: str | None,
+    role: str,
+    sentiment: float,
+    lexicons: Lexicons,
+    normalised: str | None = None,
+) -> Judged:
     """Lexicon/PII hits of ``role``'s checks plus the sentiment-based hit, if any."""
     if role not in CHECKS_BY_ROLE:
         raise ValueError(f"role must be agent or buyer, not {role!r}")
-    hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons)
+    hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons, normalised)
     if (
         role == "buyer"
         and sentiment <= BUYER_UPSET_SENTIMENT
@@ -161,7 +168,9 @@ def flag_messages(
     for row, (text, agent) in enumerate(zip(texts, agent_flags.tolist(), strict=True)):
         index[row] = keys.setdefault((text or "", agent), len(keys))
     unique = list(keys)
-    scores = sentiment_scores([text for text, _ in unique])
+    # Normalise each distinct text once, for both the matcher and the model.
+    norms = [normalise(text) for text, _ in unique]
+    scores = sentiment_scores([text for text, _ in unique], normalised=norms)
     flags = np.zeros((len(unique), len(FLAG_COLUMNS)), dtype=bool)
     column = {name: i for i, name in enumerate(FLAG_COLUMNS)}
     check_column = {
@@ -178,7 +187,7 @@ def flag_messages(
     for i, ((text, agent), score) in enumerate(zip(unique, scores, strict=True)):
         if not text:
             continue
-        judged = judge(text, "agent" if agent else "buyer", float(score), lexicons)
+        judged = judge(text, "agent" if agent else "buyer", float(score), lexicons, norms[i])
         for hit in judged.hits:
             flags[i, column[check_column[hit.check]]] = True
     rows = flags[index]

@@ -78,15 +78,21 @@ def _negated(
     return False
 
 
-def find_hits(text: str | None, checks: Collection[str], lexicons: Lexicons) -> list[Hit]:
+def find_hits(
+    text: str | None,
+    checks: Collection[str],
+    lexicons: Lexicons,
+    normalised: str | None = None,
+) -> list[Hit]:
     """Every hit of ``checks`` (lexicon checks and ``pii``) in ``text``, by position.
 
     Within one check, overlapping hits are resolved leftmost-longest
     (我不知道, not also 不知道), so each stretch of text is counted once.
+    ``normalised`` (``normalise(text)``) may be passed by a caller that has it.
     """
     if not text:
         return []
-    norm = normalise(text)
+    norm = normalise(text) if normalised is None else normalised
     found: dict[str, list[tuple[int, int, str]]] = {}
     excepted: dict[str, list[tuple[int, int]]] = {}
     negators: list[tuple[int, int, str]] = []

@@ -93,9 +93,10 @@ def hashed_ngrams(
     return np.concatenate(ids), np.concatenate(buckets), len(texts)
 
 
-def prepare(text: str) -> str:
+def prepare(text: str, normalised: str | None = None) -> str:
     """The text the model sees: normalised, whitespace removed, digits folded to 0."""
-    return "".join(normalise(text).split()).translate(_DIGITS_TO_ZERO)
+    norm = normalise(text) if normalised is None else normalised
+    return "".join(norm.split()).translate(_DIGITS_TO_ZERO)
 
 
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
@@ -110,18 +111,26 @@ def load_model(path: Path = MODEL_PATH) -> SentimentModel:
 
 
 def sentiment_scores(
-    texts: Sequence[str | None], model: SentimentModel | None = None
+    texts: Sequence[str | None],
+    model: SentimentModel | None = None,
+    normalised: Sequence[str] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Polarity in [-1, 1] per text (tanh of half the log-odds); 0.0 for empty or None.
 
     Distinct texts are scored once and the scores spread back to every row.
+    ``normalised`` (``normalise`` of each text) may be passed by a caller that has it.
     """
     model = model or load_model()
     unique: dict[str, int] = {}
+    norms: list[str | None] = []
     index = np.empty(len(texts), dtype=np.int64)
     for row, text in enumerate(texts):
-        index[row] = unique.setdefault(text or "", len(unique))
-    prepared = [prepare(text) for text in unique]
+        key = text or ""
+        position = unique.setdefault(key, len(unique))
+        if position == len(norms):
+            norms.append(normalised[row] if normalised is not None else None)
+        index[row] = position
+    prepared = [prepare(text, norm) for text, norm in zip(unique, norms, strict=True)]
     scores = np.zeros(len(prepared), dtype=np.float64)
     nonempty = [i for i, text in enumerate(prepared) if text]
     if nonempty:
