@@ -72,6 +72,10 @@ class TestFlagMessages:
         assert rows == as_lists.to_pylist()
         assert flag_messages(pd.Series(["您好"]), np.array([True])).to_pylist()[0]["polite"]
 
+    def test_no_messages(self) -> None:
+        table = flag_messages([], [])
+        assert table.num_rows == 0 and table.column_names == [*FLAG_COLUMNS, "sentiment"]
+
     def test_length_mismatch_is_an_error(self) -> None:
         with pytest.raises(ValueError, match="is_agent"):
             flag_messages(["a", "b"], [True])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kefu.qa import Lexicons, find_hits, scan_text
+from kefu.qa import Lexicons, find_hits, load_lexicons, scan_text
 from kefu.qa.api import CHECKS_BY_ROLE
+from kefu.qa.normalize import normalise
 
 AGENT = CHECKS_BY_ROLE["agent"]
 BUYER = CHECKS_BY_ROLE["buyer"]
@@ -151,3 +154,31 @@ class TestTrickyText:
 
     def test_inner_hit_of_same_check_counted_once(self, lexicons: Lexicons) -> None:
         assert hits_of("我不知道", "forbidden", lexicons) == ["我不知道"]
+
+
+PIECES = [
+    "不知道",
+    "不是",
+    "亲",
+    "您好",
+    "加微信",
+    "“",
+    "”",
+    "「",
+    "」",
+    "😀",
+    "！",
+    "，",
+    "沒辦法",
+]
+PIECES += ["ＱＱ", "13812345678", " ", "我要投诉", "吗", "滚滚", "请勿", "x", "\n", "谢谢"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join))
+def test_every_hit_is_a_span_of_the_original_text(text: str) -> None:
+    lexicons = load_lexicons()
+    for role in ("agent", "buyer"):
+        for hit in find_hits(text, CHECKS_BY_ROLE[role], lexicons):
+            assert 0 <= hit.start < hit.end <= len(text)
+            if hit.check != "pii":
+                assert normalise(text[hit.start : hit.end]) == normalise(hit.phrase)
