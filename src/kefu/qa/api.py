@@ -18,7 +18,6 @@ from kefu.qa.lexicons import AGENT_CHECKS, BUYER_CHECKS, Lexicons, load_lexicons
 from kefu.qa.normalize import normalise
 from kefu.qa.sentiment import sentiment_scores
 
-ROLES = ("agent", "buyer")
 CHECKS_BY_ROLE = {
     "agent": frozenset(AGENT_CHECKS) | {"pii"},
     "buyer": frozenset(BUYER_CHECKS) | {"pii"},
@@ -113,6 +112,8 @@ def scan_texts(
     texts: Sequence[str | None], role: str = "agent", lexicons: Lexicons | None = None
 ) -> list[ScanRecord]:
     """Scan records (without ``row``) for many texts, in order."""
+    if role not in CHECKS_BY_ROLE:
+        raise ValueError(f"role must be agent or buyer, not {role!r}")
     lexicons = lexicons or load_lexicons()
     scores = sentiment_scores(texts)
     cache: dict[str, ScanRecord] = {}
@@ -187,7 +188,9 @@ def flag_messages(
     for i, ((text, agent), score) in enumerate(zip(unique, scores, strict=True)):
         if not text:
             continue
-        judged = judge(text, "agent" if agent else "buyer", float(score), lexicons, norms[i])
+        # The rounded score, as in scan records, so both judge the same boundary.
+        role = "agent" if agent else "buyer"
+        judged = judge(text, role, _rounded(score), lexicons, norms[i])
         for hit in judged.hits:
             flags[i, column[check_column[hit.check]]] = True
     rows = flags[index]
