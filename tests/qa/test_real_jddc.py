@@ -87,3 +87,20 @@ def test_buyer_pii_and_upset(jddc: list[tuple[int, bool, str]]) -> None:
     upset = sum(any(h["check"] == "buyer_upset" for h in r["hits"]) for r in records)
     # 41 of 6,107 buyer turns (0.7%): JDDC buyers are mostly calm askers.
     assert 0.004 <= upset / len(buyer) <= 0.012
+
+
+def test_flags_agree_with_scan_records(jddc: list[tuple[int, bool, str]]) -> None:
+    """flag_messages and kefu qa scan judge every real message the same way."""
+    texts = [t for _, _, t in jddc]
+    is_agent = [a for _, a, _ in jddc]
+    table = flag_messages(texts, is_agent).to_pylist()
+    agent_records = scan_texts(texts, "agent")
+    buyer_records = scan_texts(texts, "buyer")
+    column_of = {"agent_negative": "negative", "buyer_upset": "upset"}
+    for row, agent, agent_record, buyer_record in zip(
+        table, is_agent, agent_records, buyer_records, strict=True
+    ):
+        record = agent_record if agent else buyer_record
+        checks = {column_of.get(h["check"], h["check"]) for h in record["hits"]}
+        assert {name for name, value in row.items() if value is True} == checks
+        assert row["sentiment"] == pytest.approx(record["sentiment"], abs=5e-5)
