@@ -40,47 +40,54 @@ m AS (
     FROM read_parquet($messages, file_row_number = true) AS m
     LEFT JOIN ag USING (agent_id)
 ),
--- conversations: (thread, conversation_id) where given; otherwise a new one
--- after a gap strictly longer than the session gap among rows without an id
-gaps AS (
+-- Every window runs over the same partition and order (a thread, or one
+-- explicit conversation id in it, by time then file order), three passes.
+-- l1: a new conversation after a gap strictly longer than the session gap
+-- (rows with a conversation_id: their partition is the conversation).
+l1 AS (
     SELECT *,
-           CASE WHEN cid IS NULL AND coalesce(
-                    epoch(ts) - epoch(lag(ts) OVER w) <= {gap_s}, false) THEN 0 ELSE 1 END
-               AS new_conv
+           row_number() OVER w AS pos,
+           CASE WHEN cid IS NULL THEN coalesce(epoch(ts) - epoch(lag(ts) OVER w) > {gap_s}, true)
+                ELSE lag(ts) OVER w IS NULL END AS new_conv
     FROM m
-    WINDOW w AS (PARTITION BY shop_id, agent_id, buyer_id, cid IS NULL ORDER BY ts, ord)
+    WINDOW w AS (PARTITION BY shop_id, agent_id, buyer_id, cid ORDER BY ts, ord)
 ),
-c AS (
+-- l2: where the current conversation began, and the previous buyer or
+-- human-agent line (bots, system lines and auto-replies are skipped).
+l2 AS (
     SELECT *,
-           CASE WHEN cid IS NULL THEN sum(new_conv) OVER (
-               PARTITION BY shop_id, agent_id, buyer_id, cid IS NULL ORDER BY ts, ord
-               ROWS UNBOUNDED PRECEDING) ELSE 0 END AS seg
-    FROM gaps
+           max(CASE WHEN new_conv THEN pos END) OVER wr AS conv_pos,
+           max(CASE WHEN new_conv THEN ts END) OVER wr AS conv_ts,
+           lag(CASE WHEN is_buyer OR human THEN pos END IGNORE NULLS) OVER w AS prev_pos,
+           lag(CASE WHEN is_buyer OR human THEN is_buyer END IGNORE NULLS) OVER w AS prev_buyer,
+           lag(CASE WHEN is_buyer THEN pos END IGNORE NULLS) OVER w AS prev_buyer_pos
+    FROM l1
+    WINDOW w AS (PARTITION BY shop_id, agent_id, buyer_id, cid ORDER BY ts, ord),
+           wr AS (w ROWS UNBOUNDED PRECEDING)
 ),
-convs AS (
-    SELECT shop_id, agent_id, buyer_id, cid, seg,
-           CAST(min(ts) AS DATE) AS first_day, bool_or(is_buyer) AS has_buyer
-    FROM c GROUP BY ALL
+-- after_buyer: the previous buyer/human line of the conversation is a
+-- buyer's, so a buyer line continues a turn and a human line answers one.
+l2b AS (
+    SELECT *,
+           coalesce(prev_buyer AND prev_pos >= conv_pos, false) AS after_buyer,
+           is_buyer AND coalesce(prev_buyer_pos < conv_pos, true) AS first_buyer_of_conv
+    FROM l2
 ),
--- buyer turns: runs of buyer lines among buyer and human-agent lines (bot,
--- system and auto-reply lines do not break a run); numbered per conversation,
--- a human line carries the number of the run it follows and so answers it
-hb AS (
-    SELECT *, sum(CASE WHEN is_buyer AND NOT coalesce(prev_buyer, false) THEN 1 ELSE 0 END)
-                  OVER (PARTITION BY shop_id, agent_id, buyer_id, cid, seg ORDER BY ts, ord
-                        ROWS UNBOUNDED PRECEDING) AS turn
-    FROM (
-        SELECT *, lag(is_buyer) OVER (
-                      PARTITION BY shop_id, agent_id, buyer_id, cid, seg ORDER BY ts, ord
-                  ) AS prev_buyer
-        FROM c WHERE is_buyer OR human
-    )
+-- l3: each turn start looks ahead to the next answering line; it answers
+-- this turn only if it is in the same conversation.
+l3 AS (
+    SELECT agent_id, ts, conv_ts, first_buyer_of_conv, conv_pos,
+           lead(CASE WHEN human AND after_buyer THEN ts END IGNORE NULLS) OVER w AS ans_ts,
+           lead(CASE WHEN human AND after_buyer THEN conv_pos END IGNORE NULLS) OVER w AS ans_conv,
+           is_buyer AND NOT after_buyer AS turn_start
+    FROM l2b
+    WHERE is_buyer OR (human AND after_buyer)
+    WINDOW w AS (PARTITION BY shop_id, agent_id, buyer_id, cid ORDER BY ts, ord)
 ),
 turns AS (
-    SELECT shop_id, agent_id, buyer_id, cid, seg, turn,
-           min(ts) FILTER (WHERE is_buyer) AS started,
-           epoch(min(ts) FILTER (WHERE human)) - epoch(min(ts) FILTER (WHERE is_buyer)) AS rt
-    FROM hb WHERE turn > 0 GROUP BY ALL
+    SELECT agent_id, ts, conv_ts, first_buyer_of_conv,
+           CASE WHEN ans_conv = conv_pos THEN epoch(ans_ts) - epoch(ts) END AS rt
+    FROM l3 WHERE turn_start
 ),
 turn_stats AS (
     SELECT agent_id,
@@ -91,24 +98,21 @@ turn_stats AS (
            quantile_cont(rt, 0.5) AS avg_p50,
            quantile_cont(rt, 0.9) AS avg_p90
     FROM turns
-    WHERE CAST(started AS DATE) BETWEEN $start AND $end
+    WHERE CAST(ts AS DATE) BETWEEN $start AND $end
     GROUP BY agent_id
 ),
 conv_stats AS (
-    SELECT v.agent_id,
-           count(*) FILTER (WHERE v.has_buyer) AS conversations,
-           avg(t.rt) AS first_rt,
-           quantile_cont(t.rt, 0.5) AS first_p50,
-           quantile_cont(t.rt, 0.9) AS first_p90
-    FROM convs v
-    LEFT JOIN turns t
-      ON t.turn = 1 AND t.shop_id = v.shop_id AND t.agent_id = v.agent_id
-     AND t.buyer_id = v.buyer_id AND t.cid IS NOT DISTINCT FROM v.cid AND t.seg = v.seg
-    WHERE v.first_day BETWEEN $start AND $end
-    GROUP BY v.agent_id
+    SELECT agent_id,
+           count(*) AS conversations,
+           avg(rt) AS first_rt,
+           quantile_cont(rt, 0.5) AS first_p50,
+           quantile_cont(rt, 0.9) AS first_p90
+    FROM turns
+    WHERE first_buyer_of_conv AND CAST(conv_ts AS DATE) BETWEEN $start AND $end
+    GROUP BY agent_id
 ),
--- buyer-days: replied when a human line of the agent to the buyer follows the
--- buyer's first line of that day on the same day
+-- buyer-days: replied when a human line of the agent to the buyer follows
+-- the buyer's first line of that day on the same day
 buyer_days AS (
     SELECT agent_id,
            count(*) AS received,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 CORE_KEYS = (
     "received", "replied", "reply_rate", "conversations",
@@ -57,13 +58,17 @@ def core_metrics(
 ) -> dict[str, dict[str, Any]]:
     """Per agent of agents.parquet, the core service metrics for days start..end."""
     agents = pd.read_parquet(data_dir / "agents.parquet", columns=["agent_id", "shop_id"])
-    m = pd.read_parquet(data_dir / "messages.parquet")
+    wanted = [*THREAD, "sender", "sent_at", "auto_reply", "conversation_id"]
+    present = set(pq.read_schema(data_dir / "messages.parquet").names)
+    m = pd.read_parquet(data_dir / "messages.parquet", columns=[c for c in wanted if c in present])
     m["ord"] = np.arange(len(m))  # file order breaks ties in sent_at
     m["sent_at"] = _local(m["sent_at"], tz)
     agent_shop = agents.set_index("agent_id")["shop_id"]
     if "shop_id" not in m:
         m["shop_id"] = None
-    m["shop_id"] = m["shop_id"].replace("", None).fillna(m["agent_id"].map(agent_shop))
+    no_shop = m["shop_id"].isna() | m["shop_id"].eq("")
+    if no_shop.any():
+        m.loc[no_shop, "shop_id"] = m.loc[no_shop, "agent_id"].map(agent_shop)
     auto = m["auto_reply"].fillna(False).astype(bool) if "auto_reply" in m else False
     m["is_buyer"] = m["sender"].eq("buyer")
     m["human"] = m["sender"].eq("agent") & ~auto
@@ -86,13 +91,14 @@ def core_metrics(
     m["conv"] = seg
     m.loc[m["has_id"], "conv"] = by_id + seg.max() + 1
     m = m.sort_values(["conv", "sent_at", "ord"], kind="stable", ignore_index=True)
-    m["day"] = m["sent_at"].dt.date
+    m["day"] = m["sent_at"].dt.normalize()
+    first_day, last_day = pd.Timestamp(start), pd.Timestamp(end)
 
     conv = m.groupby("conv").agg(
         agent_id=("agent_id", "first"), first_at=("sent_at", "min"), has_buyer=("is_buyer", "any")
     )
-    conv["day"] = conv["first_at"].dt.date
-    conv = conv[(conv["day"] >= start) & (conv["day"] <= end)]
+    conv["day"] = conv["first_at"].dt.normalize()
+    conv = conv[(conv["day"] >= first_day) & (conv["day"] <= last_day)]
 
     # Buyer turns: runs of buyer lines among buyer and human-agent lines (bots,
     # system lines and auto-replies do not break a run); the human line right
@@ -105,21 +111,21 @@ def core_metrics(
     turns = s[s["turn_start"]][["conv", "agent_id", "sent_at", "turn"]].copy()
     turns["answer_at"] = turns["turn"].map(answers)
     turns["rt"] = (turns["answer_at"] - turns["sent_at"]).dt.total_seconds()
-    turns["day"] = turns["sent_at"].dt.date
+    turns["day"] = turns["sent_at"].dt.normalize()
     first_turns = turns.drop_duplicates("conv")
     first_turns = first_turns[first_turns["conv"].isin(conv.index)]
-    turns = turns[(turns["day"] >= start) & (turns["day"] <= end)]
+    turns = turns[(turns["day"] >= first_day) & (turns["day"] <= last_day)]
 
     # Buyer-days: replied when a human line of the agent to that buyer follows
     # the buyer's first line of the day on the same day.
     key = ["agent_id", "buyer_id", "day"]
-    bd = m[m["is_buyer"]].groupby(key, observed=True)["pos"].min().rename("first_pos")
+    first_buyer = m[m["is_buyer"]].groupby(key, observed=True)["pos"].min().rename("first_pos")
     last_human = m[m["human"]].groupby(key, observed=True)["pos"].max().rename("last_human")
-    bd = bd.to_frame().join(last_human, how="left").reset_index()
-    bd = bd[(bd["day"] >= start) & (bd["day"] <= end)]
+    bd = first_buyer.to_frame().join(last_human, how="left").reset_index()
+    bd = bd[(bd["day"] >= first_day) & (bd["day"] <= last_day)]
     bd["replied"] = bd["last_human"] > bd["first_pos"]
 
-    in_period = m[(m["day"] >= start) & (m["day"] <= end)]
+    in_period = m[(m["day"] >= first_day) & (m["day"] <= last_day)]
     n_buyer = in_period[in_period["is_buyer"]].groupby("agent_id", observed=True).size()
     n_human = in_period[in_period["human"]].groupby("agent_id", observed=True).size()
 
