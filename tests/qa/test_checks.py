@@ -142,6 +142,12 @@ class TestTrickyText:
         assert hits_of("ＱＱ聯繫我，加Ｖ", "offsite", lexicons) == ["ＱＱ聯繫", "加Ｖ"]
         assert hits_of("加我ｖｘ", "offsite", lexicons) == ["加我ｖｘ"]
 
+    def test_offsite_phrases_spaced_out_to_dodge_filters(self, lexicons: Lexicons) -> None:
+        assert hits_of("加 微 信 详聊", "offsite", lexicons) == ["加 微 信"]
+        assert hits_of("q-q 联系我", "offsite", lexicons) == ["q-q 联系"]
+        assert hits_of("不要 加 微 信", "offsite", lexicons) == []
+        assert hits_of("请 加 VIP 会员", "offsite", lexicons) == []
+
     def test_emoji_keep_offsets(self, lexicons: Lexicons) -> None:
         text = "😀😀亲👍不知道🙏"
         assert hits_of(text, "forbidden", lexicons) == ["不知道"]

@@ -28,6 +28,10 @@ _QUOTE_CHARS = frozenset('“「『‘"')
 # chat agents also separate sentences with spaces.
 _CLAUSE_BREAKS = frozenset(",.!?;:。、~…\n\r\t ")
 _QUESTION_ENDINGS = ("吗", "么", "嘛")
+# Characters slipped between letters to dodge off-platform filters ("加 微 信").
+_FILLERS = frozenset(" \t-_*.·/|~+")
+# Spaces are fillers, not clause ends, where a negator covers its clause: "不要 加 微 信".
+_OFFSITE_BREAKS = _CLAUSE_BREAKS - _FILLERS
 
 
 @dataclass(frozen=True, order=True)
@@ -68,7 +72,8 @@ def _negated(
             continue
         if not whole_clause and neg_end < start - NEGATION_GAP:
             continue
-        if any(char in _CLAUSE_BREAKS for char in norm[neg_end:start]):
+        breaks = _OFFSITE_BREAKS if whole_clause else _CLAUSE_BREAKS
+        if any(char in breaks for char in norm[neg_end:start]):
             continue
         if _a_not_a(norm, neg_start):
             continue
@@ -76,6 +81,33 @@ def _negated(
             continue
         return True
     return False
+
+
+def _add_spaced_out(
+    norm: str,
+    lexicons: Lexicons,
+    found: dict[str, list[tuple[int, int, str]]],
+    excepted: dict[str, list[tuple[int, int]]],
+) -> None:
+    """Offsite phrases written with fillers to dodge filters ("加 微 信", "q-q联系").
+
+    Matches on the text without filler characters and maps each span back to
+    the original; only spans that really skip a filler are added (the rest were
+    found by the main pass).
+    """
+    positions = [i for i, char in enumerate(norm) if char not in _FILLERS]
+    compact = "".join(norm[i] for i in positions)
+    for last, (length, entries) in lexicons.automaton.iter(compact):
+        start, end = positions[last - length + 1], positions[last] + 1
+        if end - start == length:
+            continue
+        for entry in entries:
+            if entry.check != "offsite":
+                continue
+            if entry.kind == HIT:
+                found.setdefault("offsite", []).append((start, end, entry.phrase))
+            elif entry.kind == EXCEPTION:
+                excepted.setdefault("offsite", []).append((start, end))
 
 
 def find_hits(
@@ -107,6 +139,8 @@ def find_hits(
                     found.setdefault(entry.check, []).append((start, end, entry.phrase))
                 elif entry.kind == EXCEPTION:
                     excepted.setdefault(entry.check, []).append((start, end))
+    if "offsite" in checks and not _FILLERS.isdisjoint(norm):
+        _add_spaced_out(norm, lexicons, found, excepted)
     quotes: list[tuple[int, int]] = []
     if found and not _QUOTE_CHARS.isdisjoint(norm):
         quotes = [(m.start(), m.end()) for m in _QUOTED.finditer(norm)]
