@@ -14,7 +14,9 @@ The merged rows keep the ordinal of their first occurrence.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kefu.ingest.schema import Table
 from kefu.ingest.validate import FILE_COLUMN
@@ -28,21 +30,13 @@ def merge_files(table: Table, parts: list[pa.Table]) -> tuple[pa.Table, list[str
     """Rows of the table's files (with _file and ordinal columns) → merged rows, warnings."""
     if len(parts) == 1:
         return parts[0], []
+    if not table.key:
+        return multiset_union(table, parts), []
     rows = pa.concat_tables(parts)
     content = ", ".join(quoted(c.name) for c in table.columns)
     con = duckdb.connect()
     try:
         con.register("rows_in", rows)
-        if not table.key:
-            merged = con.execute(f"""
-                SELECT * EXCLUDE (copy_no) FROM (
-                    SELECT *, row_number() OVER (
-                        PARTITION BY {content}, {FILE_COLUMN} ORDER BY ordinal) AS copy_no
-                    FROM rows_in)
-                QUALIFY row_number() OVER (PARTITION BY {content}, copy_no ORDER BY ordinal) = 1
-                ORDER BY ordinal
-            """)
-            return cast_like(arrow_table(merged), rows), []
         key = ", ".join(quoted(k) for k in table.key)
         merged = con.execute(f"""
             SELECT * EXCLUDE (pick, ordinal, first_ordinal), first_ordinal AS ordinal FROM (
@@ -71,6 +65,47 @@ def merge_files(table: Table, parts: list[pa.Table]) -> tuple[pa.Table, list[str
             "kept the row from the file whose name sorts last"
         )
     return cast_like(merged_rows, rows), warnings
+
+
+def multiset_union(table: Table, parts: list[pa.Table]) -> pa.Table:
+    """Keyless rows: a row k times in one file and m times in another is kept max(k, m) times."""
+    # Only rows inside the time span of another file can repeat across files; the
+    # rest (most rows of monthly exports) skip the costly comparison.
+    time = table.timestamp_columns[0]
+    spans = [pc.min_max(part.column(time)).values() for part in parts]
+    inside: list[pa.ChunkedArray] = []
+    for i, part in enumerate(parts):
+        stamps = part.column(time)
+        mask = pa.chunked_array([pa.array(np.zeros(part.num_rows, dtype=bool))])
+        for j, (low, high) in enumerate(spans):
+            if j != i and low.is_valid:
+                between = pc.and_(pc.greater_equal(stamps, low), pc.less_equal(stamps, high))
+                mask = pc.or_(mask, pc.fill_null(between, False))
+        inside.append(mask)
+    names = [c.name for c in table.columns]
+    shared = pa.concat_tables(
+        [part.select([*names, FILE_COLUMN, "ordinal"]).filter(mask)
+         for part, mask in zip(parts, inside, strict=True)]
+    )
+    content = ", ".join(quoted(name) for name in names)
+    con = duckdb.connect()
+    try:
+        con.register("rows_in", shared)
+        kept = arrow_table(con.execute(f"""
+            SELECT ordinal FROM (
+                SELECT ordinal, {content}, row_number() OVER (
+                    PARTITION BY {content}, {FILE_COLUMN} ORDER BY ordinal) AS copy_no
+                FROM rows_in)
+            QUALIFY row_number() OVER (PARTITION BY {content}, copy_no ORDER BY ordinal) = 1
+        """)).column("ordinal")
+    finally:
+        con.close()
+    # Filtering each file keeps file-then-line order, so no sort is needed.
+    kept_parts = [
+        part.filter(pc.or_(pc.invert(mask), pc.is_in(part.column("ordinal"), value_set=kept)))
+        for part, mask in zip(parts, inside, strict=True)
+    ]
+    return pa.concat_tables(kept_parts)
 
 
 def arrow_table(result: duckdb.DuckDBPyConnection) -> pa.Table:
