@@ -68,11 +68,24 @@ def measure(name: str, cmd: list[str], stdout: Path | None = None) -> Run:
     )
 
 
+def generator_fingerprint() -> str:
+    """Hash of the generator's source: a changed generator means new data."""
+    import hashlib
+
+    import kefu.demo
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(kefu.demo.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def ensure_data(messages: int, seed: int, root: Path) -> Path:
     """The cached demo shop for (messages, seed); generated in a subprocess if missing."""
     data = root / f"demo-{messages}-s{seed}"
     done = data / ".complete"
-    if done.exists():
+    stamp = f"{messages} {seed} {generator_fingerprint()}\n"
+    if done.exists() and done.read_text() == stamp:
         print(f"data: {data} (cached)")
         return data
     cmd = [
@@ -93,7 +106,7 @@ def ensure_data(messages: int, seed: int, root: Path) -> Path:
     run = measure("generate", cmd)
     if not run.ok:
         sys.exit(f"generating the demo shop failed:\n{run.stderr}")
-    done.write_text(f"{messages} {seed}\n")
+    done.write_text(stamp)
     summary = " ".join(run.stderr.split())
     print(f"data: generated in {run.seconds:.1f} s, peak {run.peak_mb:,.0f} MB: {summary}")
     return data
@@ -137,6 +150,9 @@ def main() -> int:
     ap.add_argument("--end", default="2024-06-30")
     ap.add_argument("--data-root", type=Path, default=BENCH / "data")
     ap.add_argument("--skip", action="append", default=[], choices=["kefu", "pandas", "duckdb"])
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs per program; the fastest counts (noisy hosts)"
+    )
     args = ap.parse_args()
 
     data = ensure_data(args.messages, args.seed, args.data_root)
@@ -158,12 +174,20 @@ def main() -> int:
         (out / f"{name}.json").unlink(missing_ok=True)
         print(f"running {name} …", flush=True)
         stdout = None if name == "kefu" else out / f"{name}.json"
-        runs[name] = measure(name, cmd, stdout)
+        tries = [measure(name, cmd, stdout) for _ in range(max(1, args.repeat))]
+        failed = [t for t in tries if not t.ok]
+        runs[name] = failed[0] if failed else min(tries, key=lambda t: t.seconds)
+        if len(tries) > 1:
+            print("  " + ", ".join(f"{t.seconds:.1f} s" for t in tries))
         if not runs[name].ok:
             tail = "\n    ".join(runs[name].stderr.strip().splitlines()[-8:])
             print(f"  {name} FAILED:\n    {tail}")
 
-    print(f"\n{args.messages:,} messages, {args.start}..{args.end}, {os.cpu_count()} CPUs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\n{args.messages:,} messages, {args.start}..{args.end}, {os.cpu_count()} CPUs, "
+        f"load average now {load} (other work on the host skews timings)"
+    )
     print(f"{'run':<8}{'wall s':>10}{'peak MB':>10}  status")
     for r in runs.values():
         print(f"{r.name:<8}{r.seconds:>10.2f}{r.peak_mb:>10,.0f}  {'ok' if r.ok else 'FAILED'}")

@@ -244,15 +244,14 @@ def _make_agents(rng: np.random.Generator, n: int) -> _Agents:
 
 
 def _eligible(ag: _Agents, shop: int, kind: int) -> tuple[np.ndarray, np.ndarray]:
-    """Agents of ``shop`` that take ``kind`` chats, with routing probabilities."""
+    """Active agents of ``shop`` that take ``kind`` chats, with routing probabilities."""
     want = ("presale", "both") if kind == PRESALE else ("aftersale", "both")
-    idx = np.array(
-        [i for i in range(len(ag.ids)) if ag.shop[i] == shop and ag.role[i] in want], np.int64
-    )
-    if len(idx) == 0 or ag.load[idx].sum() == 0:  # tiny shops: anyone of the shop
-        idx = np.flatnonzero((ag.shop == shop) & (ag.load > 0))
-    if len(idx) == 0:
-        idx = np.flatnonzero(ag.shop == shop)
+    in_shop = ag.shop == shop
+    takes = np.array([r in want for r in ag.role]) & in_shop
+    for mask in (takes & (ag.load > 0), in_shop & (ag.load > 0), in_shop):
+        idx = np.flatnonzero(mask)  # tiny shops fall back to anyone of the shop
+        if len(idx):
+            break
     w = ag.load[idx] if ag.load[idx].sum() > 0 else np.ones(len(idx))
     return idx, w / w.sum()
 
@@ -836,7 +835,7 @@ def _ratings(
     bad = conv.upset[rows] | last_unanswered[rows]
     # cumulative P(score <= 1..4): usual ratings vs. upset or ignored buyers
     cum = np.where(bad[:, None], [0.25, 0.45, 0.65, 0.8], [0.02, 0.04, 0.09, 0.22])
-    u = rng.random(k) ** np.exp(-0.8 * ag.quality[conv.agent[rows]])  # good agents score higher
+    u = rng.random(k) ** np.exp(-0.5 * ag.quality[conv.agent[rows]])  # good agents score higher
     score = 1 + (u[:, None] > cum).sum(axis=1)
     has_comment = rng.random(k) < 0.45
     uc = rng.random(k)
