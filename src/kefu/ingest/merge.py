@@ -69,6 +69,16 @@ def merge_files(table: Table, parts: list[pa.Table]) -> tuple[pa.Table, list[str
 
 def multiset_union(table: Table, parts: list[pa.Table]) -> pa.Table:
     """Keyless rows: a row k times in one file and m times in another is kept max(k, m) times."""
+    names = [c.name for c in table.columns]
+    distinct: list[pa.Table] = []
+    for part in parts:
+        # The same export twice (a copy, or CSV and XLSX of one download): the later adds nothing.
+        content = part.select(names)
+        if not any(content.equals(seen.select(names)) for seen in distinct):
+            distinct.append(part)
+    parts = distinct
+    if len(parts) == 1:
+        return parts[0]
     # Only rows inside the time span of another file can repeat across files; the
     # rest (most rows of monthly exports) skip the costly comparison.
     time = table.timestamp_columns[0]
@@ -82,7 +92,6 @@ def multiset_union(table: Table, parts: list[pa.Table]) -> pa.Table:
                 between = pc.and_(pc.greater_equal(stamps, low), pc.less_equal(stamps, high))
                 mask = pc.or_(mask, pc.fill_null(between, False))
         inside.append(mask)
-    names = [c.name for c in table.columns]
     shared = pa.concat_tables(
         [part.select([*names, FILE_COLUMN, "ordinal"]).filter(mask)
          for part, mask in zip(parts, inside, strict=True)]
