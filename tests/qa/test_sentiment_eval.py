@@ -20,7 +20,7 @@ from ._data import require_shared_data
 SEED = 20240601  # the seed of scripts/train_sentiment.py
 DOCUMENTED_ACCURACY = {
     "waimai_10k": (0.841, 0.829),  # (whole set, balanced sample)
-    "ChnSentiCorp_htl_all": (0.917, 0.936),
+    "ChnSentiCorp_htl_all": (0.918, 0.936),
 }
 
 
@@ -50,5 +50,5 @@ def test_throughput_is_above_1000_texts_per_second() -> None:
     started = time.perf_counter()
     sentiment_scores(texts)
     rate = len(texts) / (time.perf_counter() - started)
-    # Measured about 50,000/s; 1,000/s is the requirement, safe on a busy machine.
+    # Measured 18,000-48,000/s; 1,000/s is the requirement, safe on a busy machine.
     assert rate >= 1_000
