@@ -36,7 +36,12 @@ def load_errors(folder: Path, **kwargs: object) -> list[RowError]:
     """The errors of a folder that must not load."""
     with pytest.raises(IngestError) as caught:
         load_dir(folder, **kwargs)  # type: ignore[arg-type]
-    assert "nothing was loaded" in str(caught.value)
+    message = str(caught.value)
+    assert "nothing was loaded" in message
+    for error in caught.value.errors[:20]:
+        # The message names file, line and column of every (shown) bad cell.
+        assert str(error) in message
+        assert error.column == "" or f"column {error.column!r}" in str(error)
     return caught.value.errors
 
 
