@@ -9,7 +9,7 @@ Nothing is returned unless every row is good or the caller asked to skip bad row
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -130,7 +130,7 @@ def load_dir(
 
 
 def load_records(
-    tables: dict[str, list[dict[str, object]]],
+    tables: Mapping[str, Sequence[Mapping[str, object]]],
     tz: str = "Asia/Shanghai",
     skip_bad_rows: bool = False,
 ) -> LoadResult:

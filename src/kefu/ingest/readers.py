@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -334,7 +334,7 @@ def read_jsonl(data: bytes, source: str) -> RawFile:
 
 
 def records_to_raw(
-    records: list[dict[str, object]],
+    records: Sequence[Mapping[str, object]],
     source: str,
     lines: np.ndarray,
     errors: list[RowError] | None = None,
@@ -353,7 +353,7 @@ def records_to_raw(
     return RawFile(source, columns, lines, 1, errors or [])
 
 
-def record_text(record: dict[str, object], name: str) -> str | None:
+def record_text(record: Mapping[str, object], name: str) -> str | None:
     value = record.get(name)
     if value is None:
         # Keys may carry stray spaces in hand-written JSON.
