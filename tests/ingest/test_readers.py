@@ -195,3 +195,15 @@ def test_unreadable_file_is_a_clear_error(tmp_path: Path, name: str) -> None:
     write(tmp_path, name, "not really")
     with pytest.raises(IngestError, match=f"cannot read {name}"):
         load_dir(tmp_path)
+
+
+def test_tab_separated_text_saved_as_csv(tmp_path: Path) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, "messages.csv", "客服\t买家\t发送方\t发送时间\t内容\n"
+          "旗舰店:小美\tb1\t买家\t2024-06-01 10:00\t你好，在吗\n"
+          "旗舰店:小美\tb1\n")
+    error = only_error(tmp_path)
+    assert (error.file, error.line, error.reason) == ("messages.csv", 3,
+                                                      "expected 5 columns, found 2")
+    result = load_dir(tmp_path, skip_bad_rows=True)
+    assert rows(result, "messages", "content") == [("你好，在吗",)]

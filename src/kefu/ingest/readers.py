@@ -121,7 +121,8 @@ def read_csv(data: bytes, source: str) -> RawFile:
 
 
 def read_utf8_csv(data: bytes, source: str) -> RawFile:
-    header, header_lines = csv_header(data)
+    delimiter = sniff_delimiter(data)
+    header, header_lines = csv_header(data, delimiter)
     if not header:
         return RawFile(source, {}, np.zeros(0, dtype=np.int64))
     # Spreadsheet CSVs often end the header with empty names (",,,"), or repeat a
@@ -140,7 +141,7 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines,
                                        block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                           invalid_row_handler=on_invalid_row),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in names},
@@ -152,7 +153,7 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
     if found_bad_rows:
         # pyarrow does not say where a skipped row was once values may hold newlines;
         # find the records with the wrong field count from the bytes instead.
-        records = scan_records(data, header_lines)
+        records = scan_records(data, header_lines, delimiter)
         bad = records.fields != len(header)
         for line, start, stop, fields in zip(
             records.lines[bad], records.starts[bad], records.stops[bad], records.fields[bad],
@@ -184,10 +185,16 @@ def csv_header_end(data: bytes) -> int:
     return min(end, len(data))
 
 
-def csv_header(data: bytes) -> tuple[list[str], int]:
+def sniff_delimiter(data: bytes) -> str:
+    """Comma, unless the header has tabs and no commas (tab-separated text saved as .csv)."""
+    header = data[: csv_header_end(data)]
+    return "\t" if b"\t" in header and b"," not in header else ","
+
+
+def csv_header(data: bytes, delimiter: str = ",") -> tuple[list[str], int]:
     """The header record and how many physical lines it spans."""
     text = data[: csv_header_end(data)].decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [h.strip() for h in rows[0]] if rows else []
     return header, text.count("\n") if text.endswith("\n") else text.count("\n") + 1
 
@@ -213,10 +220,10 @@ class Records:
     fields: np.ndarray
 
 
-def scan_records(data: bytes, header_lines: int) -> Records:
+def scan_records(data: bytes, header_lines: int, delimiter: str = ",") -> Records:
     """Each non-blank record after the header: first physical line, byte span, field count.
 
-    A newline or comma separates only outside quotes; RFC 4180 escapes a quote as
+    A newline or delimiter separates only outside quotes; RFC 4180 escapes a quote as
     two quotes, so the parity of quotes before a byte tells whether it is quoted.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -231,9 +238,9 @@ def scan_records(data: bytes, header_lines: int) -> Records:
     nonempty = length > 0
     has_cr[nonempty] = buf[stops[nonempty] - 1] == 13
     keep = (length - has_cr > 0) & (first_lines > header_lines)
-    commas = np.flatnonzero(buf == 44)
-    commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
-    fields = np.bincount(np.searchsorted(ends, commas), minlength=len(starts)) + 1
+    separators = np.flatnonzero(buf == ord(delimiter))
+    separators = separators[np.searchsorted(quotes, separators) % 2 == 0]
+    fields = np.bincount(np.searchsorted(ends, separators), minlength=len(starts)) + 1
     return Records(first_lines[keep].astype(np.int64), starts[keep], stops[keep], fields[keep])
 
 
