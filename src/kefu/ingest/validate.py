@@ -16,7 +16,7 @@ from kefu.ingest import convert
 from kefu.ingest.errors import RowError
 from kefu.ingest.profile import MappingProfile, bool_mapping, column_mapping, value_mapping
 from kefu.ingest.readers import RawFile
-from kefu.ingest.schema import TABLES, Column, Kind, Table
+from kefu.ingest.schema import Column, Kind, Table
 
 # Free text keeps its spaces; ids and codes are trimmed (exports pad them).
 UNTRIMMED_TEXT = {"content", "comment"}
@@ -40,7 +40,6 @@ class Problems:
     headers: dict[str, str]
     errors: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
     """(row indices, canonical column, reason)"""
-    values: dict[int, list[str]] = field(default_factory=dict)
 
     def add(self, rows: np.ndarray, column: str, reason: str) -> None:
         if len(rows):
@@ -275,7 +274,3 @@ def duplicate_keys(
                              f"duplicate {table.key[0]} with different content "
                              f"(first on {label} {int(raw.lines[first])})")
     return identical
-
-
-def table_of(name: str) -> Table:
-    return TABLES[name]
