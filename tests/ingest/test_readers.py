@@ -207,3 +207,17 @@ def test_tab_separated_text_saved_as_csv(tmp_path: Path) -> None:
                                                       "expected 5 columns, found 2")
     result = load_dir(tmp_path, skip_bad_rows=True)
     assert rows(result, "messages", "content") == [("你好，在吗",)]
+
+
+def test_bare_quotes_inside_unquoted_fields(tmp_path: Path) -> None:
+    write(tmp_path, "agents.csv", AGENTS_CSV)
+    write(tmp_path, "messages.csv", MESSAGES_HEADER
+          + '旗舰店:小美,b1,buyer,2024-06-01 10:00:00,他说"好的\n'
+          + '旗舰店:小美,b1,agent,2024-06-01 10:00:05,"多\n行"\n'
+          + "\n"
+          + "旗舰店:小美,b1,外星人,2024-06-01 10:00:09,x\n"
+          + "旗舰店:小美,b1\n")
+    errors = load_errors_of(tmp_path)
+    assert [(e.line, e.column) for e in errors] == [(6, "sender"), (7, "")]
+    result = load_dir(tmp_path, skip_bad_rows=True)
+    assert rows(result, "messages", "content") == [('他说"好的',), ("多\n行",)]

@@ -155,16 +155,17 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
         # find the records with the wrong field count from the bytes instead.
         records = scan_records(data, header_lines, delimiter)
         bad = records.fields != len(header)
-        for line, start, stop, fields in zip(
-            records.lines[bad], records.starts[bad], records.stops[bad], records.fields[bad],
-            strict=True,
+        if int((~bad).sum()) != table.num_rows:
+            records = python_records(data, header_lines, delimiter)
+            bad = records.fields != len(header)
+        for line, text, fields in zip(
+            records.lines[bad], records.texts(data, bad), records.fields[bad], strict=True
         ):
-            text = data[start:stop].decode("utf-8", "replace").rstrip("\r")
             bad_rows.append(RowError(source, int(line), "", text[:200],
                                      f"expected {len(header)} columns, found {fields}"))
         lines = records.lines[~bad]
     else:
-        lines = csv_record_lines(data, table, header_lines)
+        lines = csv_record_lines(data, table, header_lines, delimiter)
     columns = {name: table.column(name) for name in names if not name.startswith("\x00")}
     return RawFile(source, columns, lines, 1, bad_rows)
 
@@ -199,7 +200,9 @@ def csv_header(data: bytes, delimiter: str = ",") -> tuple[list[str], int]:
     return header, text.count("\n") if text.endswith("\n") else text.count("\n") + 1
 
 
-def csv_record_lines(data: bytes, table: pa.Table, header_lines: int) -> np.ndarray:
+def csv_record_lines(
+    data: bytes, table: pa.Table, header_lines: int, delimiter: str = ","
+) -> np.ndarray:
     """Physical first line of each record.
 
     When the file has exactly one line per record (no quoted newlines, no blank
@@ -209,15 +212,55 @@ def csv_record_lines(data: bytes, table: pa.Table, header_lines: int) -> np.ndar
     lines_in_file = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if lines_in_file == header_lines + n:
         return header_lines + 1 + np.arange(n, dtype=np.int64)
-    return scan_record_lines(data, header_lines)
+    lines = scan_records(data, header_lines, delimiter).lines
+    if len(lines) != n:
+        lines = python_records(data, header_lines, delimiter).lines
+    return lines
 
 
 @dataclass
 class Records:
+    """Records of a CSV after its header: first physical line and field count of each."""
+
     lines: np.ndarray
-    starts: np.ndarray
-    stops: np.ndarray
     fields: np.ndarray
+    starts: np.ndarray | None = None
+    stops: np.ndarray | None = None
+    """Byte span of each record (from the byte scan)."""
+    text: list[str] | None = None
+    """Text of each record (from the csv module)."""
+
+    def texts(self, data: bytes, which: np.ndarray) -> list[str]:
+        if self.text is not None:
+            return [t for t, keep in zip(self.text, which, strict=True) if keep]
+        assert self.starts is not None and self.stops is not None
+        return [
+            data[start:stop].decode("utf-8", "replace").rstrip("\r")
+            for start, stop in zip(self.starts[which], self.stops[which], strict=True)
+        ]
+
+
+def python_records(data: bytes, header_lines: int, delimiter: str) -> Records:
+    """Record lines by the csv module, for files the byte scan misreads.
+
+    A quote inside an unquoted field (他说"好) is a literal character for Arrow and
+    the csv module but upsets quote parity; this slower path follows the parser.
+    """
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    lines: list[int] = []
+    fields: list[int] = []
+    text: list[str] = []
+    consumed = 0
+    for row in reader:
+        first = consumed + 1
+        consumed = reader.line_num
+        if first <= header_lines or not row:
+            continue
+        lines.append(first)
+        fields.append(len(row))
+        text.append(delimiter.join(row))
+    return Records(np.asarray(lines, dtype=np.int64), np.asarray(fields, dtype=np.int64),
+                   text=text)
 
 
 def scan_records(data: bytes, header_lines: int, delimiter: str = ",") -> Records:
@@ -241,11 +284,7 @@ def scan_records(data: bytes, header_lines: int, delimiter: str = ",") -> Record
     separators = np.flatnonzero(buf == ord(delimiter))
     separators = separators[np.searchsorted(quotes, separators) % 2 == 0]
     fields = np.bincount(np.searchsorted(ends, separators), minlength=len(starts)) + 1
-    return Records(first_lines[keep].astype(np.int64), starts[keep], stops[keep], fields[keep])
-
-
-def scan_record_lines(data: bytes, header_lines: int) -> np.ndarray:
-    return scan_records(data, header_lines).lines
+    return Records(first_lines[keep].astype(np.int64), fields[keep], starts[keep], stops[keep])
 
 
 # --- XLSX --------------------------------------------------------------------------------
