@@ -45,11 +45,11 @@ def dataset(
 
 def run(
     ds: Dataset, start: str = "2024-06-01", end: str | None = None, qa: bool = False,
-    **params: Any,
+    engine: str = "duckdb", **params: Any,
 ) -> MetricsResult:
     first = dt.date.fromisoformat(start)
     last = dt.date.fromisoformat(end or start)
-    return compute(ds, first, last, MetricParams(tz=ds.tz, **params), qa=qa)
+    return compute(ds, first, last, MetricParams(tz=ds.tz, **params), engine=engine, qa=qa)
 
 
 @pytest.fixture

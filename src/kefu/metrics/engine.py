@@ -212,7 +212,9 @@ def build_context(
             # zero-copy: DuckDB scans the Arrow table in place
             con.con.register(name, table)
             return con.table(name)
-        return con.create_table(name, table.to_pandas(), overwrite=True)
+        from kefu.metrics.spark import register_arrow
+
+        return register_arrow(con, name, table)
 
     codes = Encoding(dataset)
     extra = None
