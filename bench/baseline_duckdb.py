@@ -24,18 +24,19 @@ CORE_KEYS = (
     "response_on_time_rate", "unanswered_turns", "answer_question_ratio",
 )  # fmt: skip
 
-# {sent_at}: the local wall-clock expression; {gap_s}, {target_s}: parameters.
+# {sent_at}: the local wall-clock expression; {gap_s}, {target_s}: parameters;
+# {shop_id}, {auto_reply}, {conversation_id}: the optional columns, or NULL.
 QUERY = """
 WITH
 ag AS (SELECT agent_id, shop_id AS agent_shop FROM read_parquet($agents)),
 m AS (
-    SELECT coalesce(nullif(m.shop_id, ''), ag.agent_shop) AS shop_id,
+    SELECT coalesce(nullif({shop_id}, ''), ag.agent_shop) AS shop_id,
            m.agent_id, m.buyer_id,
            {sent_at} AS ts,
            CAST({sent_at} AS DATE) AS day,
            m.sender = 'buyer' AS is_buyer,
-           m.sender = 'agent' AND NOT coalesce(m.auto_reply, false) AS human,
-           nullif(m.conversation_id, '') AS cid,
+           m.sender = 'agent' AND NOT coalesce({auto_reply}, false) AS human,
+           nullif({conversation_id}, '') AS cid,
            m.file_row_number AS ord              -- file order breaks ties in sent_at
     FROM read_parquet($messages, file_row_number = true) AS m
     LEFT JOIN ag USING (agent_id)
@@ -165,12 +166,24 @@ def core_metrics(
 ) -> dict[str, dict[str, Any]]:
     """Per agent of agents.parquet, the core service metrics for days start..end."""
     messages = data_dir / "messages.parquet"
-    sent_type = pq.read_schema(messages).field("sent_at").type
+    schema = pq.read_schema(messages)
+    sent_type = schema.field("sent_at").type
+    optional = {
+        c: f"m.{c}" if c in schema.names else f"NULL::{t}"
+        for c, t in (
+            ("shop_id", "VARCHAR"),
+            ("auto_reply", "BOOLEAN"),
+            ("conversation_id", "VARCHAR"),
+        )
+    }
     zoned = getattr(sent_type, "tz", None) is not None
     # naive timestamps already are the shop's wall clock; zoned ones are converted
     sent_at = "timezone($tz, m.sent_at)" if zoned else "m.sent_at"
     sql = QUERY.format(
-        sent_at=sent_at, gap_s=float(session_gap_min) * 60, target_s=float(response_target_s)
+        sent_at=sent_at,
+        gap_s=float(session_gap_min) * 60,
+        target_s=float(response_target_s),
+        **optional,
     )
     params: dict[str, Any] = {
         "agents": str(data_dir / "agents.parquet"),

@@ -174,6 +174,20 @@ def test_hand_computed_case(tmp_path: Path, name: str, zoned: bool) -> None:
     assert_same(core(data, D2, D2), {A: EXPECTED_JUNE_2_A}, name)
 
 
+@pytest.mark.parametrize("name", BASELINES)
+def test_optional_columns_may_be_missing(tmp_path: Path, name: str) -> None:
+    data = write_case(tmp_path)
+    messages = pq.read_table(data / "messages.parquet")
+    keep = [
+        c for c in messages.column_names if c not in ("shop_id", "auto_reply", "conversation_id")
+    ]
+    pq.write_table(messages.select(keep), data / "messages.parquet")
+    got = BASELINES[name](data, D1, D1)
+    # the auto-replies now count as human answers, and u3's lines split on the 1 h gap
+    assert got[A]["received"] == 3 and got[B]["first_response_s"] == 40.0
+    assert got[A]["conversations"] == 5
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
