@@ -150,6 +150,7 @@ class _Agents:
     bad: np.ndarray  # chance of a problematic line
     empathy: np.ndarray
     close: np.ndarray
+    polite: np.ndarray  # chance a line is courteous rather than curt
     skill: np.ndarray  # chance a presale conversation converts
     quality: np.ndarray  # -1..1, shifts rating scores
 
@@ -224,7 +225,12 @@ def _make_agents(rng: np.random.Generator, n: int) -> _Agents:
     ]
     ids = [f"{SHOPS[shop[i]]}:{names[i]}" for i in range(n)]
     bad = rng.uniform(0.001, 0.012, n)
-    bad[rng.permutation(n)[: max(1, n // 10)]] = 0.05  # a few agents with real problems
+    problem = rng.permutation(n)[: max(1, n // 10)]  # a few agents with real problems
+    bad[problem] = 0.05
+    polite = rng.uniform(0.8, 1.0, n)
+    polite[problem] = 0.55
+    quality = rng.uniform(-1.0, 1.0, n)
+    quality[problem] = np.maximum(quality[problem] - 0.8, -1.0)  # and buyers notice
     return _Agents(
         ids=ids,
         names=names,
@@ -238,8 +244,9 @@ def _make_agents(rng: np.random.Generator, n: int) -> _Agents:
         bad=bad,
         empathy=rng.uniform(0.2, 0.9, n),
         close=rng.uniform(0.3, 0.8, n),
+        polite=polite,
         skill=rng.uniform(0.2, 0.5, n),
-        quality=rng.uniform(-1.0, 1.0, n),
+        quality=quality,
     )
 
 
@@ -298,6 +305,7 @@ def _vocab(ag: _Agents) -> _Vocab:
     v.add("close", tpl.AGENT_CLOSE)
     v.add("empathy", tpl.AGENT_EMPATHY)
     v.add("plain", tpl.AGENT_PLAIN)
+    v.add("curt", tpl.AGENT_CURT)
     v.add("forbidden", tpl.AGENT_FORBIDDEN)
     v.add("offsite", tpl.AGENT_OFFSITE)
     v.add("negative", tpl.AGENT_NEGATIVE)
@@ -456,6 +464,8 @@ def _chats(rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab) -> _Chat
         ],
         answer,
     )
+    curt = ~bad & (rng.random(nm) >= ag.polite[magent])
+    agent_content = np.where(curt, v.pick("curt", u), agent_content)
     content = np.where(is_agent, agent_content, content)
     content = np.where(is_mid, np.where(auto, v.pick("auto", u), v.pick("bot_mid", u)), content)
 
@@ -528,9 +538,27 @@ def _convs(
     )
 
 
-def _dictionary(indices: np.ndarray, values: list[str] | pa.Array) -> pa.DictionaryArray:
+def _dictionary(
+    indices: np.ndarray, values: list[str] | pa.Array, valid: np.ndarray | None = None
+) -> pa.DictionaryArray:
+    """A dictionary-encoded text column; ``valid`` False = null.
+
+    The dictionary keeps only the values in use: pyarrow writes Parquet
+    dictionary pages of arrays with unused entries with stray bytes, which
+    breaks same-seed, same-bytes.
+    """
     dictionary = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), dictionary)
+    idx = indices.astype(np.int64)
+    used = np.bincount(idx if valid is None else idx[valid], minlength=len(dictionary)) > 0
+    remap = np.cumsum(used) - 1
+    new = remap[idx]
+    mask = None
+    if valid is not None:
+        new = np.where(valid, new, 0)
+        mask = ~valid
+    return pa.DictionaryArray.from_arrays(
+        pa.array(new.astype(np.int32), mask=mask), dictionary.filter(pa.array(used))
+    )
 
 
 def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -627,9 +655,7 @@ def build(config: DemoConfig) -> DemoShop:
             "sent_at": _ts(m_time),
             "content": _dictionary(m_content, v.array()),
             "auto_reply": pa.array(m_auto),
-            "conversation_id": pa.DictionaryArray.from_arrays(
-                pa.array(m_conv.astype(np.int32), mask=~has_id), conv_ids
-            ),
+            "conversation_id": _dictionary(m_conv, conv_ids, has_id),
         }
     )
     del m_time, m_conv, m_sender, m_auto, m_content, has_id
@@ -808,9 +834,8 @@ def _cases(
             "opened_at": _ts(opened),
             "closed_at": _ts(closed, is_closed),
             "platform_intervened": pa.array(intervened),
-            "outcome": pa.DictionaryArray.from_arrays(
-                pa.array(outcome.astype(np.int32), mask=~is_closed),
-                pa.array(["resolved", "buyer_won", "seller_won", "withdrawn"]),
+            "outcome": _dictionary(
+                outcome, ["resolved", "buyer_won", "seller_won", "withdrawn"], is_closed
             ),
         }
     )
@@ -858,9 +883,7 @@ def _ratings(
             "buyer_id": _dictionary(conv.buyer[rows], buyer_names),
             "rated_at": _ts(rated),
             "score": pa.array(score.astype(np.int64)),
-            "comment": pa.DictionaryArray.from_arrays(
-                pa.array(comment.astype(np.int32), mask=~has_comment), v.array()
-            ),
+            "comment": _dictionary(comment, v.array(), has_comment),
         }
     )
 
@@ -925,9 +948,7 @@ def write(shop: DemoShop, out: Path, file_format: str = "csv") -> None:
             pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
         else:
             # Without the stored Arrow schema readers see plain string columns
-            # (as from any other exporter), not dictionary types. zstd, because
-            # pyarrow's snappy pages carry stray bytes that break same-seed,
-            # same-bytes.
+            # (as from any other exporter), not dictionary types; zstd for size.
             pq.write_table(table, path, store_schema=False, compression="zstd")
 
 

@@ -222,6 +222,8 @@ AGENT_EMPATHY: tuple[str, ...] = (
     "非常理解您的心情，您先别着急，我来帮您解决",
 )
 AGENT_PLAIN: tuple[str, ...] = ("稍等哦", "好的", "正在为您查询~", "嗯嗯 是的", "可以的呢", "收到")
+# Curt but not forbidden: what a hurried agent sends instead of a polite answer.
+AGENT_CURT: tuple[str, ...] = ("有", "可以", "发了", "M码", "明天发", "没有优惠", "行", "在")
 AGENT_FORBIDDEN: tuple[str, ...] = (
     "不知道",
     "这个没办法",
