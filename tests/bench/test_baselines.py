@@ -5,7 +5,6 @@ and with kefu's engine on a demo shop."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -220,9 +219,17 @@ def kefu_core(data: Path, start: dt.date, end: dt.date) -> dict[str, dict[str, A
     return {agent: dict(metrics) for agent, metrics in res.agents.items()}
 
 
+def engine_importable() -> bool:
+    try:
+        import kefu.metrics.engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 needs_engine = pytest.mark.skipif(
-    importlib.util.find_spec("kefu.metrics.engine") is None,
-    reason="kefu.metrics.engine is not written yet: nothing to cross-check",
+    not engine_importable(),
+    reason="kefu.metrics.engine is not importable (not written yet?): nothing to cross-check",
 )
 
 
