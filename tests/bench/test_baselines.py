@@ -26,7 +26,7 @@ CORE_KEYS = baseline_duckdb.CORE_KEYS
 BASELINES = {"pandas": baseline_pandas.core_metrics, "duckdb": baseline_duckdb.core_metrics}
 D1, D2 = dt.date(2024, 6, 1), dt.date(2024, 6, 2)
 
-A, B, C = "店:甲", "店:乙", "店:丙"
+A, B, C, D = "店:甲", "店:乙", "店:丙", "店:丁"
 # (agent, buyer, sender, local time, auto_reply, conversation_id), in file order.
 ROWS: list[tuple[str, str, str, str, bool, str | None]] = [
     # u1 with 甲: bot greeting, auto-reply and a bot card inside one buyer turn
@@ -57,6 +57,18 @@ ROWS: list[tuple[str, str, str, str, bool, str | None]] = [
     (B, "u1", "system", "06-01 10:02:03", False, None),
     (B, "u1", "agent", "06-01 10:02:40", True, None),
     (B, "u1", "agent", "06-01 10:03:00", False, None),  # 60 s
+    # u4 with 丁: a conversation opened by a bot on 06-01 whose first buyer turn
+    # starts on 06-02, then two more conversations split by > 30 min gaps
+    (D, "u4", "bot", "06-01 23:59:50", False, None),
+    (D, "u4", "buyer", "06-02 00:00:10", False, None),
+    (D, "u4", "agent", "06-02 00:00:25", False, None),  # 15 s
+    (D, "u4", "buyer", "06-02 00:40:00", False, None),  # new conv, never answered
+    (D, "u4", "buyer", "06-02 01:15:00", False, None),  # new conv
+    (D, "u4", "agent", "06-02 01:15:40", False, None),  # 40 s
+    # u5 with 丁: the agent writes first
+    (D, "u5", "agent", "06-01 09:00:00", False, None),
+    (D, "u5", "buyer", "06-01 09:00:30", False, None),
+    (D, "u5", "agent", "06-01 09:01:00", False, None),  # 30 s
 ]
 
 NONE_METRICS: dict[str, Any] = {
@@ -99,6 +111,21 @@ EXPECTED_JUNE_1: dict[str, dict[str, Any]] = {
         "answer_question_ratio": 1.0,
     },  # fmt: skip
     C: NONE_METRICS,
+    D: {
+        "received": 1,  # u5 (u4 wrote nothing on 06-01)
+        "replied": 1,
+        "reply_rate": 1.0,
+        "conversations": 2,  # u5, and u4's bot-opened one: it began on 06-01
+        "first_response_s": 22.5,  # 30 (u5) and 15 (u4, a turn of 06-02)
+        "first_response_s_p50": 22.5,
+        "first_response_s_p90": 15 + 0.9 * 15,
+        "avg_response_s": 30.0,  # turns starting on 06-01: u5's only
+        "avg_response_s_p50": 30.0,
+        "avg_response_s_p90": 30.0,
+        "response_on_time_rate": 1.0,
+        "unanswered_turns": 0,
+        "answer_question_ratio": 2.0,
+    },
 }
 EXPECTED_JUNE_2_A: dict[str, Any] = {
     **NONE_METRICS,
@@ -109,6 +136,13 @@ EXPECTED_JUNE_2_A: dict[str, Any] = {
     "unanswered_turns": 1,
     "answer_question_ratio": 1.0,
 }
+EXPECTED_JUNE_2_D: dict[str, Any] = {
+    "received": 1, "replied": 1, "reply_rate": 1.0,
+    "conversations": 2,  # 00:40 and 01:15
+    "first_response_s": 40.0, "first_response_s_p50": 40.0, "first_response_s_p90": 40.0,
+    "avg_response_s": 27.5, "avg_response_s_p50": 27.5, "avg_response_s_p90": 15 + 0.9 * 25,
+    "response_on_time_rate": 1 / 3, "unanswered_turns": 1, "answer_question_ratio": 2 / 3,
+}  # fmt: skip
 
 
 def write_case(out: Path, zoned: bool = False) -> Path:
@@ -116,11 +150,11 @@ def write_case(out: Path, zoned: bool = False) -> Path:
     pq.write_table(
         pa.table(
             {
-                "agent_id": [A, B, C],
-                "name": ["甲", "乙", "丙"],
-                "shop_id": ["店"] * 3,
-                "team": ["售前一组"] * 3,
-                "role": ["presale", "aftersale", "presale"],
+                "agent_id": [A, B, C, D],
+                "name": ["甲", "乙", "丙", "丁"],
+                "shop_id": ["店"] * 4,
+                "team": ["售前一组"] * 4,
+                "role": ["presale", "aftersale", "presale", "both"],
             }
         ),
         out / "agents.parquet",
@@ -170,7 +204,7 @@ def test_hand_computed_case(tmp_path: Path, name: str, zoned: bool) -> None:
     data = write_case(tmp_path, zoned=zoned)
     core = BASELINES[name]
     assert_same(core(data, D1, D1), EXPECTED_JUNE_1, name)
-    assert_same(core(data, D2, D2), {A: EXPECTED_JUNE_2_A}, name)
+    assert_same(core(data, D2, D2), {A: EXPECTED_JUNE_2_A, D: EXPECTED_JUNE_2_D}, name)
 
 
 @pytest.mark.parametrize("name", BASELINES)
@@ -250,4 +284,4 @@ def test_kefu_agrees_with_baselines_on_demo_shop(
 def test_kefu_agrees_with_hand_computed_case(tmp_path: Path, zoned: bool) -> None:
     data = write_case(tmp_path, zoned=zoned)
     assert_same(kefu_core(data, D1, D1), EXPECTED_JUNE_1, "kefu")
-    assert_same(kefu_core(data, D2, D2), {A: EXPECTED_JUNE_2_A}, "kefu")
+    assert_same(kefu_core(data, D2, D2), {A: EXPECTED_JUNE_2_A, D: EXPECTED_JUNE_2_D}, "kefu")
