@@ -151,7 +151,10 @@ def main() -> int:
     ap.add_argument("--data-root", type=Path, default=BENCH / "data")
     ap.add_argument("--skip", action="append", default=[], choices=["kefu", "pandas", "duckdb"])
     ap.add_argument(
-        "--repeat", type=int, default=1, help="runs per program; the fastest counts (noisy hosts)"
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per program; the fastest time and the highest peak count (noisy hosts)",
     )
     args = ap.parse_args()
 
@@ -176,7 +179,10 @@ def main() -> int:
         stdout = None if name == "kefu" else out / f"{name}.json"
         tries = [measure(name, cmd, stdout) for _ in range(max(1, args.repeat))]
         failed = [t for t in tries if not t.ok]
-        runs[name] = failed[0] if failed else min(tries, key=lambda t: t.seconds)
+        best = min(tries, key=lambda t: t.seconds)
+        # fastest time, but the highest peak: memory must fit every run
+        best.peak_mb = max(t.peak_mb for t in tries)
+        runs[name] = failed[0] if failed else best
         if len(tries) > 1:
             print("  " + ", ".join(f"{t.seconds:.1f} s" for t in tries))
         if not runs[name].ok:
