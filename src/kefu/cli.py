@@ -90,6 +90,8 @@ def metrics(
     ] = None,
 ) -> None:
     """Compute every metric of metrics.md per agent, team and shop for a period."""
+    import pyarrow as pa
+
     from kefu.ingest import IngestError, load_dir
     from kefu.metrics import MetricParams, compute
     from kefu.metrics.export import render
@@ -114,8 +116,13 @@ def metrics(
         fail(str(exc))
     for line in loaded.warnings:
         err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+    dataset = loaded.dataset
+    if no_qa:  # the text is only read by the checks: free it before the heavy part
+        dataset.messages = dataset.messages.drop_columns(["content"])
+        del loaded
+        pa.default_memory_pool().release_unused()
     try:
-        result = compute(loaded.dataset, first, last, params, engine=engine.value, qa=not no_qa)
+        result = compute(dataset, first, last, params, engine=engine.value, qa=not no_qa)
     except ValueError as exc:
         fail(str(exc))
     write_output(render(result, format.value), out)

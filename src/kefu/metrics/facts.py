@@ -21,6 +21,7 @@ The rules are metrics.md's "Building blocks"; docs/metrics.md says where we chos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
@@ -146,6 +147,9 @@ def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
         *CONVERSATION, "human_no", "agent_no", "start_seq", "start_us", "start_day",
         "answer_us", "conv_first_day",
         answered=turns.answer_us.notnull(),
+        # sums use whole microseconds: integer sums are exact and do not depend on
+        # the order a parallel engine adds them in (float sums do, in the last digits)
+        response_us=turns.answer_us - turns.start_us,
         response_s=(turns.answer_us - turns.start_us).cast("float64") / US_PER_S,
         is_first=turns.start_seq == turns.first_buyer_seq,
     )
@@ -169,14 +173,19 @@ def build_buyer_days(m: ir.Table) -> ir.Table:
     )
 
 
-def build_facts(messages: ir.Table, session_gap_us: int) -> Facts:
+def build_facts(
+    messages: ir.Table,
+    session_gap_us: int,
+    keep: Callable[[str, ir.Table], ir.Table] = lambda name, table: table,
+) -> Facts:
+    """All facts; ``keep(name, table)`` may materialise each one before the next reads it."""
     if "seq" not in messages.columns:
         messages = add_thread_order(messages)
-    m = build_messages(messages, session_gap_us)
-    conversations = build_conversations(m)
+    m = keep("f_messages", build_messages(messages, session_gap_us))
+    conversations = keep("f_conversations", build_conversations(m))
     return Facts(
         messages=m,
         conversations=conversations,
-        turns=build_turns(m, conversations),
-        buyer_days=build_buyer_days(m),
+        turns=keep("f_turns", build_turns(m, conversations)),
+        buyer_days=keep("f_buyer_days", build_buyer_days(m)),
     )

@@ -66,14 +66,15 @@ def conversation_checks(ctx: Context) -> ir.Table:
     conv = conv.left_join(repeats, list(CONVERSATION)).select(
         conv, repeated=ibis.coalesce(ibis._.repeated, False)
     )
-    score = (
+    # whole points out of 70 (summed exactly), rescaled to 100 in derive()
+    points = (
         10 * conv.greeting.cast("int64") + 10 * conv.polite.cast("int64")
         + 10 * conv.closing.cast("int64")
         + 15 * conv.all_answered.fill_null(True).cast("int64")
         + 15 * (~conv.repeated).cast("int64")
         + 10 * (~conv.violation).cast("int64")
-    ) * (100 / sum(SCORECARD.values()))
-    return conv.mutate(qa_score=score)
+    )
+    return conv.mutate(qa_points=points)
 
 
 def empathy_conversations(ctx: Context) -> ir.Table:
@@ -105,7 +106,7 @@ def components(ctx: Context) -> list[ir.Table]:
             polite_conversations=conv.polite.sum().cast("int64"),
             upset_conversations=conv.upset.sum().cast("int64"),
             empathic_conversations=conv.empathic.sum().cast("int64"),
-            qa_score_sum=conv.qa_score.sum(),
+            qa_points_sum=conv.qa_points.sum(),
             qa_scored=conv.count(),
         ),
         m.group_by("agent_no").aggregate(
@@ -127,5 +128,9 @@ def derive(c: Components, ctx: Context) -> Values:
         "empathy_rate": ratio(
             c.get("empathic_conversations", 0), c.get("upset_conversations", 0)
         ),
-        "qa_score": ratio(c.get("qa_score_sum"), c.get("qa_scored", 0)),
+        "qa_score": ratio(
+            None if c.get("qa_points_sum") is None
+            else c["qa_points_sum"] * 100 / sum(SCORECARD.values()),
+            c.get("qa_scored", 0),
+        ),
     }

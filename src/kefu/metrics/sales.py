@@ -9,6 +9,8 @@ from kefu.metrics.context import Components, Context, ratio
 from kefu.metrics.facts import US_PER_DAY
 from kefu.metrics.result import Values
 
+MONEY_UNITS = 10_000  # amounts are summed as integers of 1/10000 yuan (engine.py)
+
 
 def inquiries(ctx: Context) -> ir.Table:
     """Buyer-days of presale/both agents, over all days (crediting looks beyond the period)."""
@@ -22,7 +24,7 @@ def conversions(ctx: Context) -> ir.Table:
     assert o is not None
     inq = inquiries(ctx)
     paid = o.filter(o.paid_us.notnull() & o.buyer_no.notnull()).select(
-        "order_no", "shop_no", "buyer_no", "created_us", "created_lus", "amount", "refund_amount"
+        "order_no", "shop_no", "buyer_no", "created_us", "created_lus", "amount_e4", "refund_e4"
     )
     window_end_lus = (inq.day + (ctx.params.conversion_window_days + 1)) * US_PER_DAY
     pairs = inq.join(
@@ -36,7 +38,7 @@ def conversions(ctx: Context) -> ir.Table:
     )
     return pairs.select(
         inq.agent_no, inq.thread, inq.shop_no, inq.buyer_no, inq.day, inq.first_buyer_us,
-        paid.order_no, paid.amount, paid.refund_amount,
+        paid.order_no, paid.amount_e4, paid.refund_e4,
     )
 
 
@@ -64,9 +66,9 @@ def components(ctx: Context) -> list[ir.Table]:
     cr = cr.filter(p.covers(cr.day))
     parts.append(
         cr.group_by("agent_no").aggregate(
-            sales_amount=cr.amount.sum(),
+            sales_e4=cr.amount_e4.sum(),
             credited_orders=cr.count(),
-            refund_sum=cr.refund_amount.sum(),
+            refund_e4=cr.refund_e4.sum(),
         )
     )
     return parts
@@ -88,13 +90,14 @@ def derive(c: Components, ctx: Context) -> Values:
             "inquiries": n, "converted": None, "conversion_rate": None, "sales_amount": None,
             "orders": None, "avg_order_value": None, "refund_rate": None,
         }
-    sales = float(c.get("sales_amount") or 0.0)
+    sales_e4, refund_e4 = c.get("sales_e4") or 0, c.get("refund_e4") or 0
+    sales = sales_e4 / MONEY_UNITS
     return {
         "inquiries": n,
         "converted": c.get("converted", 0),
         "conversion_rate": ratio(c.get("converted", 0), n),
-        "sales_amount": round(sales, 6),
+        "sales_amount": sales,
         "orders": c.get("credited_orders", 0),
         "avg_order_value": ratio(sales, c.get("credited_buyers", 0)),
-        "refund_rate": ratio(c.get("refund_sum") or 0.0, sales),
+        "refund_rate": ratio(refund_e4, sales_e4),
     }

@@ -26,12 +26,12 @@ def components(ctx: Context) -> list[ir.Table]:
     turns = t.group_by("agent_no").aggregate(
         turns=t.count(),
         answered_turns=t.answered.sum().cast("int64"),
-        response_sum=t.response_s.sum(),
+        response_us_sum=t.response_us.sum(),
         on_time_turns=on_time.sum().cast("int64"),
     )
     ft = f.turns.filter(f.turns.is_first & f.turns.answered & p.covers(f.turns.conv_first_day))
     first = ft.group_by("agent_no").aggregate(
-        first_answered=ft.count(), first_response_sum=ft.response_s.sum()
+        first_answered=ft.count(), first_response_us_sum=ft.response_us.sum()
     )
     m = f.messages.filter(p.covers(f.messages.sent_day))
     counts = m.group_by("agent_no").aggregate(
@@ -86,6 +86,10 @@ def pooled(ctx: Context, level: str) -> list[ir.Table]:
     ]
 
 
+def _seconds(us: int | None) -> float | None:
+    return None if us is None else us / US_PER_S
+
+
 def derive(c: Components, ctx: Context) -> Values:
     answered, turns = c.get("answered_turns", 0), c.get("turns", 0)
     online: float | None = None
@@ -96,10 +100,12 @@ def derive(c: Components, ctx: Context) -> Values:
         "replied": c.get("replied", 0),
         "reply_rate": ratio(c.get("replied", 0), c.get("received", 0)),
         "conversations": c.get("conversations", 0),
-        "first_response_s": ratio(c.get("first_response_sum"), c.get("first_answered", 0)),
+        "first_response_s": ratio(
+            _seconds(c.get("first_response_us_sum")), c.get("first_answered", 0)
+        ),
         "first_response_s_p50": c.get("first_response_s_p50"),
         "first_response_s_p90": c.get("first_response_s_p90"),
-        "avg_response_s": ratio(c.get("response_sum"), answered),
+        "avg_response_s": ratio(_seconds(c.get("response_us_sum")), answered),
         "avg_response_s_p50": c.get("avg_response_s_p50"),
         "avg_response_s_p90": c.get("avg_response_s_p90"),
         "response_on_time_rate": ratio(c.get("on_time_turns", 0), turns),
