@@ -85,7 +85,7 @@ def core_metrics(
     # Conversations: (thread, conversation_id) where given, else split on gaps
     # strictly longer than session_gap among the thread's rows without an id.
     gap = m.groupby([*THREAD, "has_id"], observed=True)["sent_at"].diff()
-    new = gap.isna() | (gap > pd.Timedelta(minutes=session_gap_min))
+    new = (gap.isna() | (gap > pd.Timedelta(minutes=session_gap_min))) & ~m["has_id"]
     seg = new.cumsum()
     by_id = m[m["has_id"]].groupby([*THREAD, "cid"], observed=True).ngroup()
     m["conv"] = seg

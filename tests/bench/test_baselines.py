@@ -285,3 +285,30 @@ def test_kefu_agrees_with_hand_computed_case(tmp_path: Path, zoned: bool) -> Non
     data = write_case(tmp_path, zoned=zoned)
     assert_same(kefu_core(data, D1, D1), EXPECTED_JUNE_1, "kefu")
     assert_same(kefu_core(data, D2, D2), {A: EXPECTED_JUNE_2_A, D: EXPECTED_JUNE_2_D}, "kefu")
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_thread_mixing_rows_with_and_without_conversation_id(tmp_path: Path, name: str) -> None:
+    # rows without an id are split among themselves; the id rows between them
+    # form their own conversation and do not cut the others' one
+    data = write_case(tmp_path)
+    t = [dt.datetime.fromisoformat(f"2024-06-01 {s}") for s in
+         ("10:00:00", "10:05:00", "10:10:00", "10:20:00", "10:21:00")]  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "shop_id": ["店"] * 5,
+                "agent_id": [A] * 5,
+                "buyer_id": ["u"] * 5,
+                "sender": ["buyer", "buyer", "agent", "buyer", "agent"],
+                "sent_at": pa.array(t, pa.timestamp("ms")),
+                "content": [""] * 5,
+                "auto_reply": [False] * 5,
+                "conversation_id": pa.array([None, "X", None, "X", "X"], pa.string()),
+            }
+        ),
+        data / "messages.parquet",
+    )
+    got = BASELINES[name](data, D1, D1)[A]
+    assert got["conversations"] == 2
+    assert got["avg_response_s"] == (600 + 960) / 2 and got["unanswered_turns"] == 0
