@@ -312,3 +312,54 @@ def test_thread_mixing_rows_with_and_without_conversation_id(tmp_path: Path, nam
     got = BASELINES[name](data, D1, D1)[A]
     assert got["conversations"] == 2
     assert got["avg_response_s"] == (600 + 960) / 2 and got["unanswered_turns"] == 0
+
+
+def write_probe(out: Path) -> Path:
+    """Two more edges: a tie broken by file order counts as a reply, and a gap
+    of 30:00.5 (sub-second precision) splits the conversation."""
+    write_case(out)
+    rows = [
+        (A, "u1", "buyer", "09:00:00"),
+        (A, "u1", "agent", "09:00:00"),  # same second, after in file: replied, 0 s
+        (B, "u2", "buyer", "10:00:00"),
+        (B, "u2", "agent", "10:00:10"),  # 10 s
+        (B, "u2", "buyer", "10:30:10.500"),  # 30:00.5 later: a new conversation
+        (B, "u2", "agent", "10:30:20"),  # 9.5 s
+    ]
+    t = [dt.datetime.fromisoformat(f"2024-06-01 {r[3]}") for r in rows]
+    pq.write_table(
+        pa.table(
+            {
+                "shop_id": ["店"] * len(rows),
+                "agent_id": [r[0] for r in rows],
+                "buyer_id": [r[1] for r in rows],
+                "sender": [r[2] for r in rows],
+                "sent_at": pa.array(t, pa.timestamp("ms")),
+                "content": [""] * len(rows),
+                "auto_reply": [False] * len(rows),
+            }
+        ),
+        out / "messages.parquet",
+    )
+    return out
+
+
+PROBE_EXPECTED = {
+    A: {"received": 1, "replied": 1, "conversations": 1, "avg_response_s": 0.0},
+    B: {"received": 1, "replied": 1, "conversations": 2, "avg_response_s": 9.75},
+}
+
+
+def check_probe(got: dict[str, dict[str, Any]]) -> None:
+    for agent, want in PROBE_EXPECTED.items():
+        assert {k: got[agent][k] for k in want} == want, agent
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_probe_ties_and_subsecond_gap(tmp_path: Path, name: str) -> None:
+    check_probe(BASELINES[name](write_probe(tmp_path), D1, D1))
+
+
+@needs_engine
+def test_kefu_probe_ties_and_subsecond_gap(tmp_path: Path) -> None:
+    check_probe(kefu_core(write_probe(tmp_path), D1, D1))
