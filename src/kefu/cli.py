@@ -40,6 +40,29 @@ class OutFormat(StrEnum):
     table = "table"
 
 
+# Options shared by several commands, declared once (FastAPI-style Annotated aliases).
+DataOpt = Annotated[Path, typer.Option("--data", help="folder of canonical files")]
+StartOpt = Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")]
+EndOpt = Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")]
+TzOpt = Annotated[str, typer.Option("--tz", help="shop time zone")]
+NoQaOpt = Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")]
+SchemeOpt = Annotated[Path, typer.Option("--scheme", help="scheme YAML (or presale/aftersale)")]
+ManualOpt = Annotated[
+    Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
+]
+HistoryOpt = Annotated[
+    Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
+]
+ProfileOpt = Annotated[
+    Path | None, typer.Option("--profile", help="mapping profile (YAML) for the exports")
+]
+SkipBadOpt = Annotated[
+    bool, typer.Option("--skip-bad-rows", help="load the good rows of files with bad rows")
+]
+SHOP_TZ = "Asia/Shanghai"
+
+
 def fail(message: str) -> NoReturn:
     """Print a clear message and exit 2 (bad input), as cli.md requires."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
@@ -68,26 +91,22 @@ def write_output(text: str | bytes, out: Path | None) -> None:
 
 @app.command()
 def metrics(
-    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
-    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
+    data: DataOpt,
+    start: StartOpt,
+    end: EndOpt,
     engine: Annotated[Engine, typer.Option(help="analytics engine")] = Engine.duckdb,
     format: Annotated[OutFormat, typer.Option("--format", help="output format")] = (
         OutFormat.json
     ),
-    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    out: OutOpt = None,
     session_gap_min: Annotated[float, typer.Option(help="conversation split gap, minutes")] = 30,
     response_target_s: Annotated[float, typer.Option(help="on-time response target, s")] = 30,
     conversion_window_days: Annotated[int, typer.Option(help="conversion window, days")] = 1,
     repeat_window_h: Annotated[float, typer.Option(help="repeat-contact window, hours")] = 48,
-    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
-    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
-    skip_bad_rows: Annotated[
-        bool, typer.Option("--skip-bad-rows", help="load the good rows of files with bad rows")
-    ] = False,
-    profile: Annotated[
-        Path | None, typer.Option("--profile", help="mapping profile (YAML) for the exports")
-    ] = None,
+    tz: TzOpt = SHOP_TZ,
+    no_qa: NoQaOpt = False,
+    skip_bad_rows: SkipBadOpt = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Compute every metric of metrics.md per agent, team and shop for a period."""
     import pyarrow as pa
@@ -203,22 +222,18 @@ class EvalFormat(StrEnum):
 
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
-    scheme: Annotated[Path, typer.Option("--scheme", help="scheme YAML (or presale/aftersale)")],
-    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
+    data: DataOpt,
+    scheme: SchemeOpt,
+    start: StartOpt,
+    end: EndOpt,
     format: Annotated[EvalFormat, typer.Option("--format", help="json or xlsx")] = (
         EvalFormat.json
     ),
-    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
-    manual: Annotated[
-        Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
-    ] = None,
-    history: Annotated[
-        Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
-    ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
-    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+    out: OutOpt = None,
+    manual: ManualOpt = None,
+    history: HistoryOpt = None,
+    tz: TzOpt = SHOP_TZ,
+    no_qa: NoQaOpt = False,
 ) -> None:
     """Score agents with a scheme: points, total, grade, rank, pay and training plan (考核)."""
     from kefu.ingest import IngestError
@@ -240,20 +255,16 @@ def evaluate(
 
 @app.command()
 def whatif(
-    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
+    data: DataOpt,
     scheme: Annotated[Path, typer.Option("--scheme", help="current scheme (A)")],
     scheme_b: Annotated[Path, typer.Option("--scheme-b", help="proposed scheme (B)")],
-    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
-    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
-    manual: Annotated[
-        Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
-    ] = None,
-    history: Annotated[
-        Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
-    ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
-    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+    start: StartOpt,
+    end: EndOpt,
+    out: OutOpt = None,
+    manual: ManualOpt = None,
+    history: HistoryOpt = None,
+    tz: TzOpt = SHOP_TZ,
+    no_qa: NoQaOpt = False,
 ) -> None:
     """Compare two schemes on one period: rank and grade changes, total pay difference (JSON)."""
     from kefu.ingest import IngestError
@@ -282,9 +293,7 @@ def import_(
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="import the good rows of files with bad rows")
     ] = False,
-    profile: Annotated[
-        Path | None, typer.Option("--profile", help="mapping profile (YAML) for the exports")
-    ] = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
     from kefu.ingest import IngestError
@@ -310,19 +319,15 @@ def import_(
 
 @app.command()
 def training(
-    data: Annotated[Path, typer.Option("--data", help="folder of canonical files")],
-    scheme: Annotated[Path, typer.Option("--scheme", help="scheme YAML (or presale/aftersale)")],
-    start: Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")],
-    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
-    manual: Annotated[
-        Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
-    ] = None,
-    history: Annotated[
-        Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
-    ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="shop time zone")] = "Asia/Shanghai",
-    no_qa: Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")] = False,
+    data: DataOpt,
+    scheme: SchemeOpt,
+    start: StartOpt,
+    end: EndOpt,
+    out: OutOpt = None,
+    manual: ManualOpt = None,
+    history: HistoryOpt = None,
+    tz: TzOpt = SHOP_TZ,
+    no_qa: NoQaOpt = False,
 ) -> None:
     """Training plans (培训计划): each agent's weakest items and last plan's follow-up (JSON)."""
     from kefu.ingest import IngestError
