@@ -294,14 +294,21 @@ def import_(
         bool, typer.Option("--skip-bad-rows", help="import the good rows of files with bad rows")
     ] = False,
     profile: ProfileOpt = None,
+    pseudonymise: Annotated[
+        bool, typer.Option("--pseudonymise", help="store buyer ids as keyed pseudonyms")
+    ] = False,
+    mask_pii: Annotated[
+        bool, typer.Option("--mask-pii", help="mask phones, ID numbers, e-mail, addresses in text")
+    ] = False,
 ) -> None:
     """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
     from kefu.ingest import IngestError
-    from kefu.store import Workspace
+    from kefu.store import Privacy, Workspace
 
     try:
         reports = Workspace(workspace).import_files(
-            files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile
+            files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
+            privacy=Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii),
         )
     except IngestError as exc:
         fail(str(exc))

@@ -25,6 +25,7 @@ from kefu.ingest.profile import MappingProfile
 from kefu.ingest.readers import read_file
 from kefu.ingest.schema import TABLES, Kind
 from kefu.ingest.validate import LINE_COLUMN, TypedFile, type_file
+from kefu.store.privacy import NO_PRIVACY, Privacy, protect, workspace_key
 
 IMPORT_WRITE_ERRORS = (OSError, pa.ArrowException)
 
@@ -64,6 +65,7 @@ class Workspace:
         skip_bad_rows: bool = False,
         profile: Path | MappingProfile | None = None,
         new_agents: pa.Array | None = None,
+        privacy: Privacy = NO_PRIVACY,
     ) -> PreparedImport:
         """Read and validate one file; raises IngestError if it has bad rows (unless skipping).
 
@@ -94,6 +96,9 @@ class Workspace:
         if typed.duplicates:
             warnings.append(f"{src.name}: {typed.duplicates} repeated identical rows; kept one")
         rows = self.good_rows(typed, errors)
+        if privacy.active:
+            key = workspace_key(self.path) if privacy.pseudonymise_buyers else None
+            rows = protect(rows, name, privacy, key)
         report = ImportReport(src, name, rows.num_rows, target, target.exists(), errors, warnings)
         if report.already_imported:
             report.rows = 0
@@ -121,9 +126,12 @@ class Workspace:
         tz: str = "Asia/Shanghai",
         skip_bad_rows: bool = False,
         profile: Path | MappingProfile | None = None,
+        privacy: Privacy = NO_PRIVACY,
     ) -> ImportReport:
         """Validate ``src`` and store its typed rows; importing it again changes nothing."""
-        return self.commit(self.prepare(src, table, tz, skip_bad_rows, profile))
+        return self.commit(
+            self.prepare(src, table, tz, skip_bad_rows, profile, privacy=privacy)
+        )
 
     def import_files(
         self,
@@ -132,6 +140,7 @@ class Workspace:
         tz: str = "Asia/Shanghai",
         skip_bad_rows: bool = False,
         profile: Path | MappingProfile | None = None,
+        privacy: Privacy = NO_PRIVACY,
     ) -> list[ImportReport]:
         """Import several files: all are validated before any is written."""
         prepared: dict[int, PreparedImport] = {}
@@ -143,7 +152,9 @@ class Workspace:
         for i in order:
             known = pa.concat_arrays(new_agents) if new_agents else None
             try:
-                item = self.prepare(sources[i], table, tz, skip_bad_rows, profile, known)
+                item = self.prepare(
+                    sources[i], table, tz, skip_bad_rows, profile, known, privacy
+                )
             except IngestError as exc:
                 if exc.message is not None:
                     raise
