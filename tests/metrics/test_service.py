@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+
+from kefu.metrics import MetricParams, compute
 
 from tests.metrics.conftest import dataset, msg, run
 
@@ -238,3 +242,10 @@ def test_team_and_shop_pool_events_not_agent_averages() -> None:
     assert shop["reply_rate"] == pytest.approx(3 / 4)
     assert shop["unanswered_turns"] == 1
     assert set(result.teams) == {"presale-1", "after"}
+
+
+def test_a_run_in_another_zone_than_the_data_is_refused() -> None:
+    ds = dataset([msg(A, "u1", "buyer", "2024-06-01 10:00:00")])  # loaded in Asia/Shanghai
+    day = dt.date(2024, 6, 1)
+    with pytest.raises(ValueError, match="loaded in Asia/Shanghai"):
+        compute(ds, day, day, MetricParams(tz="UTC"))

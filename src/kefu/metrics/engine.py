@@ -42,14 +42,17 @@ def compute(
     params = params or MetricParams(tz=dataset.tz)
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
+    if params.tz != dataset.tz:
+        # days were taken at load time; mixing zones would shift day boundaries
+        raise ValueError(f"data was loaded in {dataset.tz} but the run asks for {params.tz}")
     families = list(FAMILIES)
     if qa:
         from kefu.metrics import quality
 
         families.append(quality)
     con = connect(engine)
-    ctx = build_context(con, dataset, start, end, params, qa=qa)
     try:
+        ctx = build_context(con, dataset, start, end, params, qa=qa)
         return collect(ctx, families, dataset, start, end, params, qa=qa)
     finally:
         con.disconnect()
