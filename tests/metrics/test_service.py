@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from kefu.metrics import MetricParams, compute
-
 from tests.metrics.conftest import dataset, msg, run
 
 A, B, C = "s1:amy", "s1:bob", "s1:cat"
