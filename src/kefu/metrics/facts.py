@@ -9,9 +9,9 @@ integers is several times cheaper than strings on millions of messages:
   the code-point order of agent_id, so comparing codes compares ids),
 - ``thread``: one int64 per (shop, agent, buyer), ``conv_tag``: the code of
   conversation_id + 1, or 0 where the export has none,
-- ``seq``: the message's position in its thread by (sent_at, file order), so
-  ties keep file order, and ``prev_us``: the time of the thread's previous
-  message without conversation_id (see add_thread_order),
+- ``seq``: an integer that orders each thread by (sent_at, file order), so ties
+  keep file order, and ``prev_us``: the time of the thread's previous message
+  without conversation_id (see add_thread_order),
 - ``*_us``: UTC instants in microseconds (durations, order), ``*_lus`` the
   shop's wall clock in microseconds and ``*_day`` the local day number since
   1970-01-01 (day boundaries).  Integer arithmetic is exact on DuckDB and Spark.
