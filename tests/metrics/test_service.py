@@ -248,3 +248,19 @@ def test_a_run_in_another_zone_than_the_data_is_refused() -> None:
     day = dt.date(2024, 6, 1)
     with pytest.raises(ValueError, match="loaded in Asia/Shanghai"):
         compute(ds, day, day, MetricParams(tz="UTC"))
+
+
+def test_agents_without_shop_roll_up_to_the_shop_of_their_chats() -> None:
+    agents = [{"agent_id": "amy", "name": "Amy", "team": "t", "role": "presale"},
+              {"agent_id": "bob", "name": "Bob", "team": "t", "role": "presale"}]
+    rows = [
+        {"shop_id": "旗舰店", "agent_id": "amy", "buyer_id": "u1", "sender": "buyer",
+         "sent_at": "2024-06-01 10:00:00"},
+        {"shop_id": "旗舰店", "agent_id": "amy", "buyer_id": "u1", "sender": "agent",
+         "sent_at": "2024-06-01 10:00:10"},
+    ]
+    result = run(dataset(rows, agents=agents))
+    assert set(result.shops) == {"旗舰店"}
+    assert result.shops["旗舰店"]["received"] == 1
+    assert result.shops["旗舰店"]["avg_response_s_p50"] == 10
+    assert result.agent_info["bob"]["shop_id"] == ""  # no chats, no shop to infer

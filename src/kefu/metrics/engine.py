@@ -221,12 +221,31 @@ def _numpy(column: Any) -> np.ndarray[Any, Any]:
     return np.asarray(column.to_numpy(zero_copy_only=False))
 
 
-def prepare_agents(agents: pa.Table, codes: Encoding) -> pa.Table:
+def agent_shops(dataset: Dataset) -> list[str]:
+    """Each agent's shop for roll-ups: agents.shop_id, else the shop its chats name most.
+
+    Single-shop exports often leave shop_id out of the agents file; the agent
+    still belongs to the shop its messages come from.
+    """
+    given = [s or "" for s in dataset.agents.column("shop_id").to_pylist()]
+    if all(given):
+        return given
+    counts = dataset.messages.group_by(["agent_id", "shop_id"]).aggregate([([], "count_all")])
+    best: dict[str, tuple[int, str]] = {}
+    for row in counts.to_pylist():
+        shop, n = row["shop_id"] or "", row["count_all"]
+        if shop and (n, shop) > best.get(row["agent_id"], (0, "")):
+            best[row["agent_id"]] = (n, shop)
+    ids = dataset.agents.column("agent_id").to_pylist()
+    return [g or best.get(a, (0, ""))[1] for a, g in zip(ids, given, strict=True)]
+
+
+def prepare_agents(agents: pa.Table, codes: Encoding, shops: list[str]) -> pa.Table:
     return pa.table(
         {
             "agent_no": codes.agents(agents.column("agent_id")),
             "team": pc.fill_null(agents.column("team"), ""),
-            "shop": pc.fill_null(agents.column("shop_id"), ""),
+            "shop": pa.array(shops, pa.string()),
             "role": agents.column("role"),
         }
     )
@@ -255,7 +274,7 @@ def build_context(
     # Spark gets the window definition of seq/prev_us (facts.add_thread_order)
     presort = _is_duckdb(con)
     messages = register("messages", prepare_messages(dataset.messages, codes, extra, presort))
-    agents = register("agents", prepare_agents(dataset.agents, codes))
+    agents = register("agents", prepare_agents(dataset.agents, codes, agent_shops(dataset)))
     assert messages is not None and agents is not None
     orders = ratings = cases_t = sessions = None
     if dataset.orders is not None:
@@ -351,7 +370,7 @@ def collect(
     params: MetricParams,
     qa: bool,
 ) -> MetricsResult:
-    info = _agent_info(dataset.agents)
+    info = _agent_info(dataset.agents, agent_shops(dataset))
     agent_ids: list[str] = ctx.extra["agent_ids"]
     by_code: dict[int, Components] = {code: {} for code in range(len(agent_ids))}
     for family in families:
@@ -426,14 +445,15 @@ def _clean(value: Any) -> float | int | None:
     return number
 
 
-def _agent_info(agents: pa.Table) -> dict[str, dict[str, str]]:
+def _agent_info(agents: pa.Table, shops: list[str]) -> dict[str, dict[str, str]]:
     info: dict[str, dict[str, str]] = {}
-    for row in agents.select(["agent_id", "name", "team", "shop_id", "role"]).to_pylist():
+    rows = agents.select(["agent_id", "name", "team", "role"]).to_pylist()
+    for row, shop in zip(rows, shops, strict=True):
         agent_id = row["agent_id"]
         info[agent_id] = {
             "name": row["name"] or agent_id,
             "team": row["team"] or "",
-            "shop_id": row["shop_id"] or "",
+            "shop_id": shop,
             "role": row["role"],
         }
     return info
