@@ -148,6 +148,46 @@ def metrics(
 
 
 @app.command()
+def evidence(
+    data: DataOpt,
+    start: StartOpt,
+    end: EndOpt,
+    metric: Annotated[str, typer.Option("--metric", help="metric key, e.g. avg_response_s")],
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="agent_id (default: every agent)")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    out: OutOpt = None,
+    tz: TzOpt = SHOP_TZ,
+    qa: Annotated[bool, typer.Option("--qa", help="include the automatic checks")] = False,
+) -> None:
+    """The rows behind a number (drill-down): buyer-days, turns, orders, ratings …"""
+    from kefu.ingest import IngestError, load_dir
+    from kefu.metrics import MetricParams
+    from kefu.metrics.evidence import evidence as rows_behind
+
+    if format not in ("csv", "xlsx"):
+        fail(f"--format must be csv or xlsx, not {format!r}")
+    if format == "xlsx" and out is None:
+        fail("--format xlsx needs --out FILE")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    try:
+        dataset = load_dir(data, tz=tz).dataset
+        table = rows_behind(dataset, first, last, metric, agent, MetricParams(tz=tz), qa=qa)
+    except (IngestError, ValueError) as exc:
+        fail(str(exc))
+    frame = table.to_pandas()
+    if format == "xlsx":
+        for name in frame.columns:  # Excel keeps no time zones: show the shop's wall clock
+            if getattr(frame[name].dtype, "tz", None) is not None:
+                frame[name] = frame[name].dt.tz_localize(None)
+        assert out is not None
+        frame.to_excel(out, index=False, sheet_name=metric[:31])
+        return
+    write_output(frame.to_csv(index=False), out)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="folder to write the demo shop into")] = Path(
         "demo-data"

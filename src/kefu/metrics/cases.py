@@ -10,10 +10,15 @@ from kefu.metrics.result import Values
 US_PER_HOUR = 3_600_000_000
 
 
+def period_cases(ctx: Context) -> ir.Table:
+    assert ctx.cases is not None
+    return ctx.cases.filter(ctx.period.covers(ctx.cases.opened_day))
+
+
 def components(ctx: Context) -> list[ir.Table]:
     if ctx.cases is None:
         return []
-    c = ctx.cases.filter(ctx.period.covers(ctx.cases.opened_day))
+    c = period_cases(ctx)
     closed = c.closed_us.notnull()
     return [
         c.group_by("agent_no").aggregate(

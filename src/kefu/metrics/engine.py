@@ -182,6 +182,8 @@ def prepare_messages(
         "is_buyer": arranged(pc.equal(sender, "buyer")),
         # auto-replies are treated exactly like bot messages (metrics.md)
         "is_human": arranged(human),
+        # the row in the loaded table, for evidence (text, original times)
+        "row_no": arranged(pa.array(np.arange(messages.num_rows, dtype=np.int32))),
     }
     if extra is not None:
         for name in extra.column_names:
@@ -294,7 +296,11 @@ def build_context(
     if dataset.ratings is not None:
         r = dataset.ratings
         ratings = register("ratings", _with_times(
-            r, {"agent_no": codes.agents(r.column("agent_id")), "score": r.column("score")},
+            r,
+            {
+                "agent_no": codes.agents(r.column("agent_id")), "score": r.column("score"),
+                "row_no": pa.array(np.arange(r.num_rows, dtype=np.int64)),
+            },
             {"rated_at": "d"},
         ))
     if dataset.cases is not None:
@@ -303,6 +309,7 @@ def build_context(
             c,
             {
                 "agent_no": codes.agents(c.column("agent_id")),
+                "row_no": pa.array(np.arange(c.num_rows, dtype=np.int64)),
                 "kind": c.column("kind"),
                 "platform_intervened": c.column("platform_intervened"),
             },
@@ -311,7 +318,11 @@ def build_context(
     if dataset.sessions is not None:
         s = dataset.sessions
         sessions = register("sessions", _with_times(
-            s, {"agent_no": codes.agents(s.column("agent_id")), "status": s.column("status")},
+            s,
+            {
+                "agent_no": codes.agents(s.column("agent_id")), "status": s.column("status"),
+                "row_no": pa.array(np.arange(s.num_rows, dtype=np.int64)),
+            },
             {"started_at": "u", "ended_at": "u"},
         ))
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
@@ -338,7 +349,7 @@ def build_context(
         ratings=ratings,
         cases=cases_t,
         sessions=sessions,
-        extra={"agent_ids": codes.agent_ids.to_pylist()},
+        extra={"agent_ids": codes.agent_ids.to_pylist(), "codes": codes},
     )
 
 

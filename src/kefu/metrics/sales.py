@@ -42,28 +42,35 @@ def conversions(ctx: Context) -> ir.Table:
     )
 
 
-def credited(ctx: Context) -> ir.Table:
-    """Credit each converting paid order to one inquiry: the latest; ties: smallest agent_id."""
+def period_conversions(ctx: Context) -> ir.Table:
+    """The period's (inquiry, order) pairs; ``credited`` marks the one pair each order is
+    credited to: the latest inquiry, ties to the smallest agent_id (last touch).
+
+    The ranking sees all pairs, in and out of the period, before the period filter.
+    """
     pairs = conversions(ctx)
     last_touch = ibis.window(
+        # agent codes follow the code-point order of agent_id (engine.py)
         group_by="order_no", order_by=[ibis.desc("first_buyer_us"), ibis.asc("agent_no")]
     )
-    ranked = pairs.mutate(rank=ibis.row_number().over(last_touch))
-    return ranked.filter(ranked["rank"] == 0).drop("rank")
+    ranked = pairs.mutate(credited=ibis.row_number().over(last_touch) == 0)
+    return ranked.filter(ctx.period.covers(ranked.day))
+
+
+def period_inquiries(ctx: Context) -> ir.Table:
+    inq = inquiries(ctx)
+    return inq.filter(ctx.period.covers(inq.day))
 
 
 def components(ctx: Context) -> list[ir.Table]:
-    p = ctx.period
-    inq = inquiries(ctx)
-    inq_in = inq.filter(p.covers(inq.day))
-    parts = [inq_in.group_by("agent_no").aggregate(inquiries=inq_in.count())]
+    inq = period_inquiries(ctx)
+    parts = [inq.group_by("agent_no").aggregate(inquiries=inq.count())]
     if ctx.orders is None:
         return parts
-    pairs = conversions(ctx)
-    conv = pairs.filter(p.covers(pairs.day)).select("agent_no", "thread", "day").distinct()
-    parts.append(conv.group_by("agent_no").aggregate(converted=conv.count()))
-    cr = credited(ctx)
-    cr = cr.filter(p.covers(cr.day))
+    pairs = period_conversions(ctx)
+    converted = pairs.select("agent_no", "thread", "day").distinct()
+    parts.append(converted.group_by("agent_no").aggregate(converted=converted.count()))
+    cr = pairs.filter(pairs.credited)
     parts.append(
         cr.group_by("agent_no").aggregate(
             sales_e4=cr.amount_e4.sum(),
@@ -78,8 +85,8 @@ def pooled(ctx: Context, level: str) -> list[ir.Table]:
     """avg_order_value divides by distinct buyers, which do not add up across agents."""
     if ctx.orders is None:
         return []
-    cr = ctx.with_levels(credited(ctx))
-    cr = cr.filter(ctx.period.covers(cr.day))
+    cr = ctx.with_levels(period_conversions(ctx))
+    cr = cr.filter(cr.credited)
     return [cr.group_by(level).aggregate(credited_buyers=cr.buyer_no.nunique())]
 
 

@@ -32,11 +32,16 @@ def repeat_contacts(ctx: Context) -> ir.Table:
     )
 
 
+def period_ratings(ctx: Context) -> ir.Table:
+    assert ctx.ratings is not None
+    return ctx.ratings.filter(ctx.period.covers(ctx.ratings.rated_day))
+
+
 def components(ctx: Context) -> list[ir.Table]:
     rep = repeat_contacts(ctx)
     parts = [rep.group_by("agent_no").aggregate(repeat_conversations=rep.count())]
     if ctx.ratings is not None:
-        r = ctx.ratings.filter(ctx.period.covers(ctx.ratings.rated_day))
+        r = period_ratings(ctx)
         parts.append(
             r.group_by("agent_no").aggregate(
                 ratings=r.count(),

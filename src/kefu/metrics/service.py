@@ -12,40 +12,71 @@ from kefu.metrics.result import Values
 US_PER_HOUR = 3600 * US_PER_S
 
 
+# The relations behind the numbers (kefu evidence shows them row by row).
+
+
+def buyer_days(ctx: Context) -> ir.Table:
+    """Buyer-days of the period: received, replied."""
+    days = ctx.facts.buyer_days
+    return days.filter(ctx.period.covers(days.day))
+
+
+def conversations(ctx: Context) -> ir.Table:
+    """Conversations with a buyer message that start in the period."""
+    conv = ctx.facts.conversations
+    return conv.filter(ctx.period.covers(conv.first_day) & conv.has_buyer)
+
+
+def turns(ctx: Context) -> ir.Table:
+    """Buyer turns that start in the period, with on_time."""
+    t = ctx.facts.turns
+    t = t.filter(ctx.period.covers(t.start_day))
+    return t.mutate(on_time=t.answered & (t.response_s <= ctx.params.response_target_s))
+
+
+def first_turns(ctx: Context) -> ir.Table:
+    """Answered first buyer turns of the period's conversations."""
+    t = ctx.facts.turns
+    return t.filter(t.is_first & t.answered & ctx.period.covers(t.conv_first_day))
+
+
+def messages(ctx: Context) -> ir.Table:
+    """Messages sent on the period's days."""
+    m = ctx.facts.messages
+    return m.filter(ctx.period.covers(m.sent_day))
+
+
 def components(ctx: Context) -> list[ir.Table]:
-    f, p = ctx.facts, ctx.period
-    days = f.buyer_days.filter(p.covers(f.buyer_days.day))
+    days = buyer_days(ctx)
     received = days.group_by("agent_no").aggregate(
         received=days.count(), replied=days.replied.sum().cast("int64")
     )
-    conv = f.conversations.filter(p.covers(f.conversations.first_day) & f.conversations.has_buyer)
-    conversations = conv.group_by("agent_no").aggregate(conversations=conv.count())
-
-    t = f.turns.filter(p.covers(f.turns.start_day))
-    on_time = t.answered & (t.response_s <= ctx.params.response_target_s)
-    turns = t.group_by("agent_no").aggregate(
+    conv = conversations(ctx)
+    counted = conv.group_by("agent_no").aggregate(conversations=conv.count())
+    t = turns(ctx)
+    per_turn = t.group_by("agent_no").aggregate(
         turns=t.count(),
         answered_turns=t.answered.sum().cast("int64"),
         response_us_sum=t.response_us.sum(),
-        on_time_turns=on_time.sum().cast("int64"),
+        on_time_turns=t.on_time.sum().cast("int64"),
     )
-    ft = f.turns.filter(f.turns.is_first & f.turns.answered & p.covers(f.turns.conv_first_day))
+    ft = first_turns(ctx)
     first = ft.group_by("agent_no").aggregate(
         first_answered=ft.count(), first_response_us_sum=ft.response_us.sum()
     )
-    m = f.messages.filter(p.covers(f.messages.sent_day))
+    m = messages(ctx)
     counts = m.group_by("agent_no").aggregate(
         human_messages=m.is_human.sum().cast("int64"),
         buyer_messages=m.is_buyer.sum().cast("int64"),
     )
-    parts = [received, conversations, turns, first, counts]
+    parts = [received, counted, per_turn, first, counts]
     if ctx.sessions is not None:
         parts.append(online_time(ctx))
     return parts
 
 
-def online_time(ctx: Context) -> ir.Table:
-    """Microseconds of the union of online/busy intervals, clipped to the period."""
+def online_intervals(ctx: Context) -> ir.Table:
+    """Online and busy sessions clipped to the period (lo, hi in UTC microseconds)."""
     s = ctx.sessions
     assert s is not None
     p = ctx.period
@@ -53,7 +84,12 @@ def online_time(ctx: Context) -> ir.Table:
     s = s.mutate(
         lo=ibis.greatest(s.started_us, p.start_us), hi=ibis.least(s.ended_us, p.end_us)
     )
-    s = s.filter(s.hi > s.lo)
+    return s.filter(s.hi > s.lo)
+
+
+def online_time(ctx: Context) -> ir.Table:
+    """Microseconds of the union of online/busy intervals, clipped to the period."""
+    s = online_intervals(ctx)
     # Gaps and islands: an interval starts a new island when it begins after
     # every earlier interval (in start order) has ended.
     earlier = ibis.window(group_by="agent_no", order_by=["lo", "hi"], rows=(None, -1))
@@ -70,10 +106,9 @@ def online_time(ctx: Context) -> ir.Table:
 
 def pooled(ctx: Context, level: str) -> list[ir.Table]:
     """Percentiles need the pooled values at every level, not sums of agents."""
-    f, p = ctx.facts, ctx.period
-    t = ctx.with_levels(f.turns)
-    answered = t.filter(p.covers(t.start_day) & t.answered)
-    first = t.filter(t.is_first & t.answered & p.covers(t.conv_first_day))
+    answered = ctx.with_levels(turns(ctx))
+    answered = answered.filter(answered.answered)
+    first = ctx.with_levels(first_turns(ctx))
     return [
         answered.group_by(level).aggregate(
             avg_response_s_p50=answered.response_s.quantile(0.5),
