@@ -28,6 +28,7 @@ def connect_spark() -> Any:
         SparkSession.builder.appName("kefu")
         .master(os.environ.get("KEFU_SPARK_MASTER", "local[*]"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="kefu-spark-warehouse-"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("KEFU_SPARK_PARTITIONS", "8"))
