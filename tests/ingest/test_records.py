@@ -83,3 +83,15 @@ def test_required_tables_and_names() -> None:
         load_records({"agents": AGENTS, "messages": [], "chats": []})
     with pytest.raises(IngestError, match="time zone"):
         load_records({"agents": AGENTS, "messages": []}, tz="Mars/Base")
+
+
+def test_platform_wording_of_senders_is_understood() -> None:
+    from kefu.ingest import load_records
+
+    agents = [{"agent_id": "a", "role": "售前"}]
+    words = {"消费者": "buyer", "用户": "buyer", "人工客服": "agent", "店小蜜": "bot",
+             "自动回复": "bot", "系统消息": "system"}
+    messages = [{"agent_id": "a", "buyer_id": "u", "sender": w, "sent_at": "2024-06-01 10:00"}
+                for w in words]
+    loaded = load_records({"agents": agents, "messages": messages}).dataset
+    assert loaded.messages.column("sender").to_pylist() == list(words.values())

@@ -75,10 +75,15 @@ BUILTIN_COLUMN_ALIASES: dict[str, str] = {
 # (table, column) → {export value (lower case) → canonical value}.
 BUILTIN_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("messages", "sender"): {
-        **dict.fromkeys(["buyer", "customer", "client", "买家", "顾客", "客户"], "buyer"),
-        **dict.fromkeys(["agent", "seller", "staff", "客服", "卖家", "商家"], "agent"),
-        **dict.fromkeys(["bot", "robot", "机器人", "智能客服"], "bot"),
-        **dict.fromkeys(["system", "系统"], "system"),
+        # wording of Qianniu, JD 咚咚, Pinduoduo and Douyin 飞鸽 exports
+        **dict.fromkeys(["buyer", "customer", "client", "user", "买家", "顾客", "客户", "用户",
+                         "消费者", "访客"], "buyer"),
+        **dict.fromkeys(["agent", "seller", "staff", "客服", "卖家", "商家", "人工客服",
+                         "卖家客服"], "agent"),
+        # 店小蜜/阿里小蜜 are Taobao's bots; an auto-reply is treated exactly like a bot
+        **dict.fromkeys(["bot", "robot", "机器人", "智能客服", "机器人客服", "店小蜜", "阿里小蜜",
+                         "自动回复"], "bot"),
+        **dict.fromkeys(["system", "系统", "系统消息", "系统通知"], "system"),
     },
     ("agents", "role"): {
         "presale": "presale",
