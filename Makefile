@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## generate the demo shop and print every agent's metrics
 	$(BIN)/kefu demo --out demo-data --force
 	$(BIN)/kefu metrics --data demo-data --start 2024-06-01 --end 2024-06-30 --format table
+	$(BIN)/kefu evaluate --data demo-data --scheme presale --start 2024-06-01 --end 2024-06-30 --format table
 
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(BIN)/ruff check src tests bench

@@ -258,6 +258,7 @@ def ahp(
 class EvalFormat(StrEnum):
     json = "json"
     xlsx = "xlsx"
+    table = "table"
 
 
 @app.command()
@@ -266,7 +267,7 @@ def evaluate(
     scheme: SchemeOpt,
     start: StartOpt,
     end: EndOpt,
-    format: Annotated[EvalFormat, typer.Option("--format", help="json or xlsx")] = (
+    format: Annotated[EvalFormat, typer.Option("--format", help="json, xlsx or table")] = (
         EvalFormat.json
     ),
     out: OutOpt = None,

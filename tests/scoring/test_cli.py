@@ -178,3 +178,16 @@ def test_training(shop: Path) -> None:
         losses = [p["loss"] for p in plan]
         assert losses == sorted(losses, reverse=True) and len(plan) <= 3
         assert all(p["topics"] for p in plan)
+
+
+def test_evaluate_table_lists_every_scored_agent_by_rank(shop: Path) -> None:
+    res = runner.invoke(app, ["evaluate", "--data", str(shop), "--scheme", "presale", *JUNE])
+    agents = sorted(json.loads(res.stdout)["agents"], key=lambda a: a["rank"])
+    res = runner.invoke(app, ["evaluate", "--data", str(shop), "--scheme", "presale", *JUNE,
+                              "--format", "table"])
+    assert res.exit_code == 0, res.output
+    assert "总分" in res.stdout and "等级" in res.stdout
+    positions = [res.stdout.index(a["agent_id"]) for a in agents]
+    assert positions == sorted(positions)  # best first
+    first = agents[0]
+    assert f"{first['total_display']:.1f}" in res.stdout

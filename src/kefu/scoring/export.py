@@ -18,12 +18,44 @@ def to_json(ev: Evaluation) -> str:
 
 
 def render(ev: Evaluation, fmt: str) -> str | bytes:
-    """json (text) or xlsx (bytes)."""
+    """json (text), xlsx (bytes) or table (text for a terminal)."""
     if fmt == "json":
         return to_json(ev)
     if fmt == "xlsx":
         return to_xlsx(ev)
-    raise ValueError(f"unknown format {fmt!r} (json or xlsx)")
+    if fmt == "table":
+        return to_table(ev)
+    raise ValueError(f"unknown format {fmt!r} (json, xlsx or table)")
+
+
+def to_table(ev: Evaluation) -> str:
+    """Total, grade, rank, pay and the weakest items of every agent, for people."""
+    from rich.console import Console
+    from rich.table import Table
+
+    data = ev.to_json_dict()
+    table = Table(title=f"{data['scheme']['name']}  {data['start']} .. {data['end']}")
+    for head, justify in (("客服 agent", "left"), ("组 team", "left"), ("总分", "right"),
+                          ("等级", "center"), ("排名", "right"), ("薪酬 pay", "right"),
+                          ("最需提升 weakest items", "left")):
+        table.add_column(head, justify=justify)  # type: ignore[arg-type]
+    for agent in sorted(data["agents"], key=lambda a: a["rank"]):
+        weakest = "、".join(item["label"] for item in agent.get("training", [])[:2])
+        pay = agent.get("pay") or {}
+        table.add_row(
+            agent["agent_id"], agent["team"], f"{agent['total_display']:.1f}", agent["grade"],
+            str(agent["rank"]), f"{pay.get('total', 0):,.0f}", weakest,
+        )
+    console = Console(record=True, width=120, file=io.StringIO())
+    console.print(table)
+    for t in data.get("triggers", []):
+        console.print(
+            f"触发 {t['name']}: {t['scope_id']} {t['metric']} {t['value']:.4g} {t['op']} "
+            f"{t['threshold']:g} → {t['moved']:g} weight {t['move_from']} → {t['move_to']}"
+            f" ({t['segment']})",
+            highlight=False,
+        )
+    return console.export_text()
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
