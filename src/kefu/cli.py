@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +27,7 @@ qa_app = typer.Typer(help="Automatic quality checks (智能质检).", no_args_is
 app.add_typer(qa_app, name="qa")
 
 err = Console(stderr=True)
+T = TypeVar("T")
 
 
 class Engine(StrEnum):
@@ -67,6 +69,17 @@ def fail(message: str) -> NoReturn:
     """Print a clear message and exit 2 (bad input), as cli.md requires."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def scored(call: Callable[[], T]) -> T:
+    """Run a scoring command's work; a bad scheme, data file or value exits 2."""
+    from kefu.ingest import IngestError
+    from kefu.scoring.scheme import SchemeError
+
+    try:
+        return call()
+    except (SchemeError, IngestError, ValueError, OSError) as exc:
+        fail(str(exc))
 
 
 def parse_day(value: str, option: str) -> dt.date:
@@ -277,18 +290,15 @@ def evaluate(
     no_qa: NoQaOpt = False,
 ) -> None:
     """Score agents with a scheme: points, total, grade, rank, pay and training plan (考核)."""
-    from kefu.ingest import IngestError
     from kefu.scoring.export import render
     from kefu.scoring.run import evaluate_dir
-    from kefu.scoring.scheme import SchemeError
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if format is EvalFormat.xlsx and out is None:
         fail("--format xlsx needs --out FILE")
-    try:
-        result = evaluate_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
-    except (SchemeError, IngestError, ValueError, OSError) as exc:
-        fail(str(exc))
+    result = scored(
+        lambda: evaluate_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
+    )
     for line in result.warnings:
         err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
     write_output(render(result, format.value), out)
@@ -308,16 +318,13 @@ def whatif(
     no_qa: NoQaOpt = False,
 ) -> None:
     """Compare two schemes on one period: rank and grade changes, total pay difference (JSON)."""
-    from kefu.ingest import IngestError
     from kefu.scoring.run import whatif_dir
-    from kefu.scoring.scheme import SchemeError
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    try:
-        result = whatif_dir(data, scheme, scheme_b, first, last, manual, history, tz,
-                            qa=not no_qa)
-    except (SchemeError, IngestError, ValueError, OSError) as exc:
-        fail(str(exc))
+    result = scored(
+        lambda: whatif_dir(data, scheme, scheme_b, first, last, manual, history, tz,
+                           qa=not no_qa)
+    )
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
 
 
@@ -378,15 +385,12 @@ def training(
     no_qa: NoQaOpt = False,
 ) -> None:
     """Training plans (培训计划): each agent's weakest items and last plan's follow-up (JSON)."""
-    from kefu.ingest import IngestError
     from kefu.scoring.run import training_dir
-    from kefu.scoring.scheme import SchemeError
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    try:
-        result = training_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
-    except (SchemeError, IngestError, ValueError, OSError) as exc:
-        fail(str(exc))
+    result = scored(
+        lambda: training_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
+    )
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
 
 

@@ -253,6 +253,27 @@ def prepare_agents(agents: pa.Table, codes: Encoding, shops: list[str]) -> pa.Ta
     )
 
 
+# Tables keyed by agent: the columns the families read and the times they need
+# (u: UTC microseconds, l: local microseconds, d: local day).
+PER_AGENT_TABLES: dict[str, tuple[list[str], dict[str, str]]] = {
+    "ratings": (["score"], {"rated_at": "d"}),
+    "cases": (["kind", "platform_intervened"], {"opened_at": "ud", "closed_at": "u"}),
+    "sessions": (["status"], {"started_at": "u", "ended_at": "u"}),
+}
+
+
+def _per_agent(
+    table: pa.Table, codes: Encoding, keep: list[str], times: dict[str, str]
+) -> pa.Table:
+    columns = {
+        "agent_no": codes.agents(table.column("agent_id")),
+        # the row in the loaded table, for evidence
+        "row_no": pa.array(np.arange(table.num_rows, dtype=np.int64)),
+        **{name: table.column(name) for name in keep},
+    }
+    return _with_times(table, columns, times)
+
+
 def build_context(
     con: Any, dataset: Dataset, start: dt.date, end: dt.date, params: MetricParams, qa: bool
 ) -> Context:
@@ -278,7 +299,7 @@ def build_context(
     messages = register("messages", prepare_messages(dataset.messages, codes, extra, presort))
     agents = register("agents", prepare_agents(dataset.agents, codes, agent_shops(dataset)))
     assert messages is not None and agents is not None
-    orders = ratings = cases_t = sessions = None
+    orders = None
     if dataset.orders is not None:
         o = dataset.orders
         orders = register("orders", _with_times(
@@ -293,38 +314,12 @@ def build_context(
             },
             {"created_at": "ul", "paid_at": "u"},
         ))
-    if dataset.ratings is not None:
-        r = dataset.ratings
-        ratings = register("ratings", _with_times(
-            r,
-            {
-                "agent_no": codes.agents(r.column("agent_id")), "score": r.column("score"),
-                "row_no": pa.array(np.arange(r.num_rows, dtype=np.int64)),
-            },
-            {"rated_at": "d"},
-        ))
-    if dataset.cases is not None:
-        c = dataset.cases
-        cases_t = register("cases", _with_times(
-            c,
-            {
-                "agent_no": codes.agents(c.column("agent_id")),
-                "row_no": pa.array(np.arange(c.num_rows, dtype=np.int64)),
-                "kind": c.column("kind"),
-                "platform_intervened": c.column("platform_intervened"),
-            },
-            {"opened_at": "ud", "closed_at": "u"},
-        ))
-    if dataset.sessions is not None:
-        s = dataset.sessions
-        sessions = register("sessions", _with_times(
-            s,
-            {
-                "agent_no": codes.agents(s.column("agent_id")), "status": s.column("status"),
-                "row_no": pa.array(np.arange(s.num_rows, dtype=np.int64)),
-            },
-            {"started_at": "u", "ended_at": "u"},
-        ))
+    per_agent = {
+        name: register(name, _per_agent(table, codes, keep, times))
+        for name, (keep, times) in PER_AGENT_TABLES.items()
+        if (table := dataset.table(name)) is not None
+    }
+    ratings, cases_t, sessions = (per_agent.get(n) for n in ("ratings", "cases", "sessions"))
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
 
     def keep(name: str, table: ir.Table) -> ir.Table:
