@@ -264,3 +264,19 @@ def test_agents_without_shop_roll_up_to_the_shop_of_their_chats() -> None:
     assert result.shops["旗舰店"]["received"] == 1
     assert result.shops["旗舰店"]["avg_response_s_p50"] == 10
     assert result.agent_info["bob"]["shop_id"] == ""  # no chats, no shop to infer
+
+
+def test_daylight_saving_time_durations_are_real_elapsed_time() -> None:
+    # New York springs forward at 02:00 on 2024-03-10: 01:59 EST to 03:01 EDT is 2 minutes
+    agents = [{"agent_id": "ny", "name": "NY", "shop_id": "us", "team": "t", "role": "presale"}]
+    rows = [
+        {"agent_id": "ny", "buyer_id": "u1", "sender": "buyer", "sent_at": "2024-03-10 01:59:00"},
+        {"agent_id": "ny", "buyer_id": "u1", "sender": "agent", "sent_at": "2024-03-10 03:01:00"},
+    ]
+    sessions = [{"agent_id": "ny", "started_at": "2024-03-10 00:00:00",
+                 "ended_at": "2024-03-11 00:00:00"}]
+    ds = dataset(rows, agents=agents, tz="America/New_York", sessions=sessions)
+    ny = run(ds, "2024-03-10").agents["ny"]
+    assert ny["avg_response_s"] == 120
+    assert ny["conversations"] == 1  # 2 real minutes apart, not 62
+    assert ny["online_hours"] == 23  # that day has 23 hours
