@@ -74,3 +74,13 @@ def test_overlapping_exports_give_the_same_metrics_as_one(tmp_path: Path) -> Non
     b = compute(load_dir(two).dataset, day1, day2, params, qa=False)
     assert a.agents == b.agents
     assert a.agents["s1:amy"]["answer_question_ratio"] == 2 / 3  # the double 在吗 is kept
+
+
+def test_thread_order_breaks_time_ties_by_file_order_even_when_rows_are_shuffled() -> None:
+    import pyarrow as pa
+
+    from kefu.metrics.engine import thread_sort
+
+    thread, sent = pa.array([1, 1, 1, 0]), pa.array([5, 5, 3, 9])
+    assert thread_sort(thread, sent, pa.array([0, 1, 2, 3])).tolist() == [3, 2, 0, 1]
+    assert thread_sort(thread, sent, pa.array([2, 1, 0, 3])).tolist() == [3, 2, 1, 0]

@@ -158,11 +158,7 @@ def prepare_messages(
     ordinal = messages.column("ordinal")
     order = None
     if presort:
-        order = pc.sort_indices(
-            pa.table({"thread": thread, "sent_us": sent_us, "ordinal": ordinal}),
-            sort_keys=[("thread", "ascending"), ("sent_us", "ascending"),
-                       ("ordinal", "ascending")],
-        )
+        order = pa.array(thread_sort(thread, sent_us, ordinal))
 
     def arranged(column: Any) -> Any:
         # built column by column in the final order, so no second full copy exists
@@ -193,6 +189,18 @@ def prepare_messages(
     else:
         columns.update(thread_order(columns["thread"], columns["sent_us"], columns["conv_tag"]))
     return pa.table(columns)
+
+
+def thread_sort(thread: Any, sent_us: Any, ordinal: Any) -> np.ndarray[Any, Any]:
+    """Row order by (thread, sent_at, file order).
+
+    numpy's lexsort is stable, so when the rows already come in file order (as
+    loaded) two keys do; otherwise the ordinal is the third.
+    """
+    th, sent, ordn = _numpy(thread), _numpy(sent_us), _numpy(ordinal)
+    if len(ordn) < 2 or bool(np.all(ordn[1:] > ordn[:-1])):
+        return np.lexsort((sent, th))
+    return np.lexsort((ordn, sent, th))
 
 
 def thread_order(thread: Any, sent_us: Any, conv_tag: Any) -> dict[str, pa.Array]:
