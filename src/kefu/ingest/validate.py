@@ -222,6 +222,8 @@ def type_column(
 def fill_empty(values: pa.ChunkedArray, empty: np.ndarray, column: Column) -> pa.ChunkedArray:
     """Empty optional cells: the column default, or null (empty text is null too)."""
     fill = default_value(column)
+    if not fill.is_valid and values.type == fill.type and values.null_count == int(empty.sum()):
+        return values  # every empty cell is already null: nothing to fill (saves a copy)
     return convert.as_array(pc.if_else(pa.array(empty), fill, values.cast(fill.type)))
 
 
