@@ -12,9 +12,11 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kefu.metrics import service
 from kefu.metrics.context import Components, Context, ratio
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.result import Values
+from kefu.metrics.satisfaction import repeat_contacts
 
 FLAGS = ("polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy")
 
@@ -34,7 +36,7 @@ def message_flags(messages: pa.Table) -> pa.Table:
     buyer = pc.equal(sender, "buyer")
     checked = pc.or_(human, buyer)
     texts = pc.if_else(checked, pc.fill_null(messages.column("content"), ""), "")
-    flags = flag_messages(texts.to_pylist(), human.to_pylist())
+    flags = flag_messages(texts, human)  # Arrow columns: no Python list of every message
     return pa.table(
         {f"qa_{name}": pc.and_(flags.column(name), checked) for name in FLAGS}
     )
@@ -49,9 +51,7 @@ def conversation_checks(ctx: Context) -> ir.Table:
         closing=(m.is_human & m.qa_closing).any(),
         violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_negative)).any(),
     )
-    conv = ctx.facts.conversations
-    conv = conv.filter(conv.has_buyer & ctx.period.covers(conv.first_day))
-    conv = conv.join(per_conv, list(CONVERSATION))
+    conv = service.conversations(ctx).join(per_conv, list(CONVERSATION))
     conv = conv.left_join(empathy_conversations(ctx), list(CONVERSATION)).select(
         conv,
         upset=ibis.coalesce(ibis._.upset, False),
@@ -60,8 +60,6 @@ def conversation_checks(ctx: Context) -> ir.Table:
     turns = ctx.facts.turns
     unanswered = turns.group_by(list(CONVERSATION)).aggregate(all_answered=turns.answered.all())
     conv = conv.left_join(unanswered, list(CONVERSATION)).select(conv, "all_answered")
-    from kefu.metrics.satisfaction import repeat_contacts
-
     repeats = repeat_contacts(ctx).select(*CONVERSATION).mutate(repeated=True)
     conv = conv.left_join(repeats, list(CONVERSATION)).select(
         conv, repeated=ibis.coalesce(ibis._.repeated, False)
