@@ -305,7 +305,8 @@ def build_context(
     # Spark gets the window definition of seq/prev_us (facts.add_thread_order)
     presort = _is_duckdb(con)
     messages = register("messages", prepare_messages(dataset.messages, codes, extra, presort))
-    agents = register("agents", prepare_agents(dataset.agents, codes, agent_shops(dataset)))
+    shops = agent_shops(dataset)
+    agents = register("agents", prepare_agents(dataset.agents, codes, shops))
     assert messages is not None and agents is not None
     orders = None
     if dataset.orders is not None:
@@ -352,7 +353,7 @@ def build_context(
         ratings=ratings,
         cases=cases_t,
         sessions=sessions,
-        extra={"agent_ids": codes.agent_ids.to_pylist(), "codes": codes},
+        extra={"agent_ids": codes.agent_ids.to_pylist(), "codes": codes, "agent_shops": shops},
     )
 
 
@@ -384,7 +385,7 @@ def collect(
     params: MetricParams,
     qa: bool,
 ) -> MetricsResult:
-    info = _agent_info(dataset.agents, agent_shops(dataset))
+    info = _agent_info(dataset.agents, ctx.extra["agent_shops"])
     agent_ids: list[str] = ctx.extra["agent_ids"]
     by_code: dict[int, Components] = {code: {} for code in range(len(agent_ids))}
     for family in families:
