@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -94,3 +95,40 @@ def test_bad_dates_exit_2(shop: Path) -> None:
     assert res.exit_code == 2 and "--start" in res.output
     res = metrics("--data", str(shop), "--start", "2024-06-02", "--end", "2024-06-01")
     assert res.exit_code == 2
+
+
+def test_a_chinese_xlsx_export_and_gbk_csv_give_the_same_metrics(tmp_path: Path) -> None:
+    """A Qianniu-style export: Chinese headers and values, Excel times, a GBK agents list."""
+    from openpyxl import Workbook
+
+    xlsx_dir, csv_dir = tmp_path / "xlsx", tmp_path / "csv"
+    xlsx_dir.mkdir()
+    csv_dir.mkdir()
+    agents = "子账号,姓名,店铺,组别,岗位\n店:小美,小美,店,售前一组,售前\n"
+    for folder in (xlsx_dir, csv_dir):
+        (folder / "agents.csv").write_bytes(agents.encode("gbk"))
+    rows = [
+        ("店:小美", "买家1", "买家", dt.datetime(2024, 6, 1, 10, 0, 0), "在吗"),
+        ("店:小美", "买家1", "店小蜜", dt.datetime(2024, 6, 1, 10, 0, 1), "您好，我是智能助手"),
+        ("店:小美", "买家1", "客服", dt.datetime(2024, 6, 1, 10, 0, 45), "亲，在的"),
+    ]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["客服", "买家昵称", "发送方", "发送时间", "消息内容"])
+    for row in rows:
+        sheet.append(list(row))
+    book.save(xlsx_dir / "messages.xlsx")
+    lines = ["客服,买家昵称,发送方,发送时间,消息内容"] + [
+        f"{a},{b},{s},{t:%Y/%m/%d %H:%M:%S},{c}" for a, b, s, t, c in rows
+    ]
+    (csv_dir / "messages.csv").write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    outputs = []
+    for folder in (xlsx_dir, csv_dir):
+        res = metrics("--data", str(folder), "--start", "2024-06-01", "--end", "2024-06-01")
+        assert res.exit_code == 0, res.output
+        outputs.append(json.loads(res.stdout))
+    assert outputs[0] == outputs[1]
+    amy = outputs[0]["agents"]["店:小美"]
+    assert amy["first_response_s"] == 45  # the bot (店小蜜) does not answer
+    assert amy["inquiries"] == 1 and amy["polite_rate"] == 1
