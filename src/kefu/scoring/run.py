@@ -21,6 +21,11 @@ def _source(data: Path, tz: str, qa: bool, profile: Path | None) -> tuple[Datase
     return DatasetSource(loaded.dataset, params, qa=qa), list(loaded.warnings)
 
 
+def _extras(manual: Path | None, history: Path | None) -> tuple[Any, Any]:
+    """Supervisor scores and stored earlier results, when given."""
+    return (load_manual(manual) if manual else None, load_history(history) if history else None)
+
+
 def evaluate_dir(
     data: Path,
     scheme: Path,
@@ -34,8 +39,7 @@ def evaluate_dir(
 ) -> Evaluation:
     """`kefu evaluate`: the scheme applied to the data folder for start..end."""
     sch = load_scheme(scheme)  # first: a bad scheme fails before the data is read
-    man = load_manual(manual) if manual else None
-    hist = load_history(history) if history else None
+    man, hist = _extras(manual, history)
     source, warnings = _source(data, tz, qa, profile)
     ev = evaluate(source, sch, start, end, man, hist)
     ev.warnings = warnings + ev.warnings
@@ -56,8 +60,7 @@ def whatif_dir(
 ) -> dict[str, Any]:
     """`kefu whatif`: both schemes on the same data and period, compared."""
     a, b = load_scheme(scheme_a), load_scheme(scheme_b)
-    man = load_manual(manual) if manual else None
-    hist = load_history(history) if history else None
+    man, hist = _extras(manual, history)
     source, warnings = _source(data, tz, qa, profile)
     out = whatif(source, a, b, start, end, man, hist)
     out["warnings"] = warnings + out["warnings"]
