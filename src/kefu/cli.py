@@ -330,7 +330,9 @@ def whatif(
 
 @app.command("import")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="export files (csv/xlsx/parquet/jsonl)")],
+    files: Annotated[
+        list[Path], typer.Argument(help="export files (csv/xlsx/parquet/jsonl)", metavar="FILE")
+    ],
     workspace: Annotated[Path, typer.Option("--workspace", help="workspace folder")],
     table: Annotated[
         str | None, typer.Option("--table", help="table of the files (default: from the name)")
