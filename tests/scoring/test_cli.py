@@ -182,7 +182,8 @@ def test_training(shop: Path) -> None:
 
 def test_evaluate_table_lists_every_scored_agent_by_rank(shop: Path) -> None:
     res = runner.invoke(app, ["evaluate", "--data", str(shop), "--scheme", "presale", *JUNE])
-    agents = sorted(json.loads(res.stdout)["agents"], key=lambda a: a["rank"])
+    ranked = [a for a in json.loads(res.stdout)["agents"] if a["rank"] is not None]
+    agents = sorted(ranked, key=lambda a: a["rank"])
     res = runner.invoke(app, ["evaluate", "--data", str(shop), "--scheme", "presale", *JUNE,
                               "--format", "table"])
     assert res.exit_code == 0, res.output

@@ -39,12 +39,15 @@ def to_table(ev: Evaluation) -> str:
                           ("等级", "center"), ("排名", "right"), ("薪酬 pay", "right"),
                           ("最需提升 weakest items", "left")):
         table.add_column(head, justify=justify)  # type: ignore[arg-type]
-    for agent in sorted(data["agents"], key=lambda a: a["rank"]):
+    unranked = len(data["agents"]) + 1  # agents without a total come last
+    for agent in sorted(data["agents"], key=lambda a: a["rank"] or unranked):
         weakest = "、".join(item["label"] for item in agent.get("training", [])[:2])
         pay = agent.get("pay") or {}
         table.add_row(
-            agent["agent_id"], agent["team"], f"{agent['total_display']:.1f}", agent["grade"],
-            str(agent["rank"]), f"{pay.get('total', 0):,.0f}", weakest,
+            agent["agent_id"], agent["team"],
+            "–" if agent["total_display"] is None else f"{agent['total_display']:.1f}",
+            agent["grade"] or "–", "–" if agent["rank"] is None else str(agent["rank"]),
+            f"{pay.get('total', 0):,.0f}", weakest,
         )
     console = Console(record=True, width=120, file=io.StringIO())
     console.print(table)
