@@ -12,10 +12,12 @@ from typing import TypedDict
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kefu.qa.checks import Hit, find_hits
 from kefu.qa.lexicons import AGENT_CHECKS, BUYER_CHECKS, Lexicons, load_lexicons
 from kefu.qa.normalize import normalise
+from kefu.qa.rules import agent_rules, buyer_rules, says_farewell
 from kefu.qa.sentiment import sentiment_scores
 
 CHECKS_BY_ROLE = {
@@ -23,7 +25,7 @@ CHECKS_BY_ROLE = {
     "buyer": frozenset(BUYER_CHECKS) | {"pii"},
 }
 
-BUYER_UPSET_SENTIMENT = -0.95
+BUYER_UPSET_SENTIMENT = -0.9
 """A buyer message of at least BUYER_UPSET_MIN_CHARS characters at or below this
 sentiment is upset even without an upset phrase."""
 BUYER_UPSET_MIN_CHARS = 6
@@ -42,7 +44,34 @@ FLAG_COLUMNS = (
     "negative",
     "upset",
     "empathy",
+    "policy_refusal",
+    "brush_off",
+    "chat_negative",
 )
+# Which flag a hit of each check sets (a brush-off is also forbidden; an urgent
+# buyer is upset; chat_negative is decided in _chat_negative).
+CHECK_FLAGS = {
+    "polite": ("polite",),
+    "greeting": ("greeting",),
+    "closing": ("closing",),
+    "forbidden": ("forbidden",),
+    "brush_off": ("brush_off", "forbidden"),
+    "policy_refusal": ("policy_refusal",),
+    "offsite": ("offsite",),
+    "pii": ("pii",),
+    "agent_negative": ("negative",),
+    "buyer_upset": ("upset",),
+    "buyer_waiting": ("upset",),
+    "buyer_urgent": ("upset",),
+    "empathy": ("empathy",),
+}
+NEGATIVE_CHECKS = {
+    "agent": frozenset({"forbidden", "brush_off", "agent_negative"}),
+    "buyer": frozenset({"buyer_upset"}),
+}
+"""The chat-grade negativity verdict (chat_negative) of a message without context:
+a hit of one of these checks. Rules only: no sentiment threshold reached the
+precision floor on the labelled chats (docs/qa.md)."""
 
 
 class HitRecord(TypedDict):
@@ -84,7 +113,12 @@ def judge(
     """Lexicon/PII hits of ``role``'s checks plus the sentiment-based hit, if any."""
     if role not in CHECKS_BY_ROLE:
         raise ValueError(f"role must be agent or buyer, not {role!r}")
-    hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons, normalised)
+    norm = normalise(text) if normalised is None and text else normalised
+    hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons, norm)
+    if role == "agent" and norm:
+        hits = agent_rules(norm, hits)
+    elif norm:
+        hits = buyer_rules(norm, hits)
     if (
         role == "buyer"
         and sentiment <= BUYER_UPSET_SENTIMENT
@@ -146,57 +180,121 @@ def flag_messages(
     texts: Sequence[str | None] | pa.Array | pa.ChunkedArray,
     is_agent: Sequence[bool] | Iterable[bool] | pa.Array | pa.ChunkedArray,
     lexicons: Lexicons | None = None,
+    *,
+    conversation: Sequence[object] | pa.Array | pa.ChunkedArray | None = None,
 ) -> pa.Table:
     """One row of boolean flags (and ``sentiment``) per message, in input order.
 
     ``texts`` and ``is_agent`` may be lists, numpy/pandas or pyarrow arrays;
     None texts are empty messages and None is_agent values count as False.
 
-    Agent rows: polite, greeting, closing, forbidden, offsite, pii, empathy, and
-    ``negative`` = the message has an ``agent_negative`` hit (a hostile phrase of
-    the agent's own, not negated or quoted); ``upset`` is False. Buyer rows:
-    ``upset`` = a ``buyer_upset`` hit (an upset phrase, or a message of 6+
-    characters with sentiment at or below BUYER_UPSET_SENTIMENT), ``pii``; the
-    agent flags are False. ``sentiment`` is the model score in [-1, 1] for every row.
+    Agent rows: polite, greeting, closing, forbidden (a forbidden phrase, a
+    bare refusal or a brush-off), brush_off, policy_refusal, offsite, pii,
+    empathy, and ``negative`` = an ``agent_negative`` hit (a hostile phrase).
+    Buyer rows: ``upset`` (a buyer_upset or buyer_urgent hit), ``pii``.
+    ``chat_negative`` is the chat-grade negativity verdict for both roles
+    (NEGATIVE_CHECKS, plus the context rule below). A flag that does not apply
+    to the row's role is False; ``sentiment`` is the model score in [-1, 1].
+
+    ``conversation`` (one key per row; rows of a conversation in chat order,
+    not necessarily next to each other) turns on the context rule: an agent
+    reply that says goodbye right after a negative buyer turn closes the chat
+    on a complaint, a brush-off (forbidden, brush_off and chat_negative).
     """
-    texts = as_text_list(texts)
-    agent_flags = np.array([bool(a) for a in _as_list(is_agent)], dtype=bool)
-    if len(agent_flags) != len(texts):
-        raise ValueError(f"{len(texts)} texts but {len(agent_flags)} is_agent values")
+    text_array = _text_array(texts)
+    agent_flags = _bool_array(is_agent)
+    if len(agent_flags) != len(text_array):
+        raise ValueError(f"{len(text_array)} texts but {len(agent_flags)} is_agent values")
     lexicons = lexicons or load_lexicons()
-    keys: dict[tuple[str, bool], int] = {}
-    index = np.empty(len(texts), dtype=np.int64)
-    for row, (text, agent) in enumerate(zip(texts, agent_flags.tolist(), strict=True)):
-        index[row] = keys.setdefault((text or "", agent), len(keys))
-    unique = list(keys)
+    unique, index = _distinct(text_array, agent_flags)
     # Normalise each distinct text once, for both the matcher and the model.
     norms = [normalise(text) for text, _ in unique]
     scores = sentiment_scores([text for text, _ in unique], normalised=norms)
-    flags = np.zeros((len(unique), len(FLAG_COLUMNS)), dtype=bool)
-    column = {name: i for i, name in enumerate(FLAG_COLUMNS)}
-    check_column = {
-        "polite": "polite",
-        "greeting": "greeting",
-        "closing": "closing",
-        "forbidden": "forbidden",
-        "offsite": "offsite",
-        "pii": "pii",
-        "agent_negative": "negative",
-        "buyer_upset": "upset",
-        "empathy": "empathy",
-    }
+    rows = _unique_flags(unique, norms, scores, lexicons)[index]
+    if conversation is not None:
+        farewell = np.array([agent and says_farewell(norm) for (_, agent), norm in zip(unique, norms, strict=True)], dtype=bool)
+        _closing_on_complaint(rows, farewell[index], agent_flags, _as_list(conversation))
+    arrays = [pa.array(rows[:, i]) for i in range(len(FLAG_COLUMNS))]
+    arrays.append(pa.array(scores[index], type=pa.float64()))
+    return pa.Table.from_arrays(arrays, names=[*FLAG_COLUMNS, "sentiment"])
+
+
+_COLUMN = {name: i for i, name in enumerate(FLAG_COLUMNS)}
+
+
+def _text_array(texts: object) -> pa.Array:
+    """The texts as one Arrow string array, None as "" (other values as their str)."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(as_text_list(texts), type=pa.string())
+    elif not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        texts = pa.array(as_text_list(texts), type=pa.string())
+    return pc.fill_null(texts, "")
+
+
+def _bool_array(values: object) -> np.ndarray:
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        return pc.fill_null(values, False).to_numpy(zero_copy_only=False).astype(bool)
+    return np.array([bool(v) for v in _as_list(values)], dtype=bool)
+
+
+def _distinct(texts: pa.Array, agent: np.ndarray) -> tuple[list[tuple[str, bool]], np.ndarray]:
+    """Distinct (text, is_agent) pairs and each row's position among them (vectorised:
+    chats repeat canned phrases, so a million rows hold far fewer distinct texts)."""
+    encoded = pc.dictionary_encode(texts)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    keys, index = np.unique(codes * 2 + agent, return_inverse=True)
+    dictionary = encoded.dictionary.to_pylist()
+    unique = [(dictionary[key >> 1], bool(key & 1)) for key in keys.tolist()]
+    return unique, index.reshape(-1)
+
+
+def _unique_flags(
+    unique: list[tuple[str, bool]],
+    norms: list[str],
+    scores: np.ndarray,
+    lexicons: Lexicons,
+) -> np.ndarray:
+    """The flags of each distinct (text, is_agent)."""
+    masks = np.zeros(len(unique), dtype=np.int64)
     for i, ((text, agent), score) in enumerate(zip(unique, scores, strict=True)):
         if not text:
             continue
         # The rounded score, as in scan records, so both judge the same boundary.
         role = "agent" if agent else "buyer"
-        judged = judge(text, role, _rounded(score), lexicons, norms[i])
-        for hit in judged.hits:
-            flags[i, column[check_column[hit.check]]] = True
-    rows = flags[index]
-    arrays = [pa.array(rows[:, i]) for i in range(len(FLAG_COLUMNS))]
-    arrays.append(pa.array(scores[index], type=pa.float64()))
-    return pa.Table.from_arrays(arrays, names=[*FLAG_COLUMNS, "sentiment"])
+        mask = 0
+        for hit in judge(text, role, _rounded(score), lexicons, norms[i]).hits:
+            mask |= _HIT_MASK[role][hit.check]
+        masks[i] = mask
+    bits = 1 << np.arange(len(FLAG_COLUMNS), dtype=np.int64)
+    return (masks[:, None] & bits) != 0
+
+
+# One bit per flag column: the flags a hit of each check sets, per role.
+_HIT_MASK = {
+    role: {
+        check: sum(1 << _COLUMN[f] for f in flags)
+        | ((1 << _COLUMN["chat_negative"]) if check in NEGATIVE_CHECKS[role] else 0)
+        for check, flags in CHECK_FLAGS.items()
+    }
+    for role in NEGATIVE_CHECKS
+}
+
+
+def _closing_on_complaint(
+    rows: np.ndarray, farewell: np.ndarray, agent: np.ndarray, conversation: list[object]
+) -> None:
+    """Mark agent goodbyes sent right after a negative buyer turn (in place)."""
+    if len(conversation) != len(rows):
+        raise ValueError(f"{len(rows)} texts but {len(conversation)} conversation keys")
+    codes = pa.array(conversation).dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")  # each conversation together, chat order kept
+    same = codes[order][1:] == codes[order][:-1]
+    previous, current = order[:-1][same], order[1:][same]
+    negative = rows[:, _COLUMN["chat_negative"]]
+    hit = current[agent[current] & farewell[current] & ~agent[previous] & negative[previous]]
+    rows[np.ix_(hit, [_COLUMN["forbidden"], _COLUMN["brush_off"], _COLUMN["chat_negative"]])] = True
 
 
 def _as_list(values: object) -> list[object]:
