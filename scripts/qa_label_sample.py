@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from kefu.qa import flag_messages  # noqa: E402
-from kefu.qa.evaluation import LABELS, read_jddc  # noqa: E402
+from kefu.qa.evaluation import LABELS, half_of, read_jddc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261201
@@ -83,11 +83,14 @@ def main() -> None:
     chosen.sort()
     with args.out.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["line", "session_id", "role", "stratum", "weight", *LABELS])
+        writer.writerow(["line", "session_id", "role", "stratum", "half", "weight", *LABELS])
         for i, name, weight in chosen:
             m = messages[i]
             role = "agent" if m.is_agent else "buyer"
-            writer.writerow([m.line, m.session_id, role, name, f"{weight:.6f}", *[""] * len(LABELS)])
+            writer.writerow([
+                m.line, m.session_id, role, name, half_of(m.session_id), f"{weight:.6f}",
+                *[""] * len(LABELS),
+            ])
     order = list(chosen)
     rng.shuffle(order)
     with args.sheet.open("w", encoding="utf-8") as sheet:

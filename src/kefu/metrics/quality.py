@@ -1,14 +1,18 @@
 """Quality metrics from the automatic checks (qa.md): politeness, forbidden phrases,
 off-platform steering, negative tone, empathy with upset buyers, and qa_score.
 
-kefu.qa judges each message (flag_messages); this module only counts the flags
-over the same conversations and days as every other metric.
+kefu.qa judges each message (flag_messages, with each conversation as context);
+this module only counts the flags over the same conversations and days as every
+other metric. Every verdict counted here meets its floor on kefu's labelled
+chats (docs/qa.md, "Measured on real chats"); qa scan's ``negative`` (sentiment
+< 0, right on about 1 agent message in 20) is not used.
 """
 
 from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,7 +22,10 @@ from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.result import Values
 from kefu.metrics.satisfaction import repeat_contacts
 
-FLAGS = ("polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy")
+FLAGS = (
+    "polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy",
+    "policy_refusal", "chat_negative",
+)
 
 # The default automatic scorecard (docs/metrics.md): items with points, each fed
 # by automatic checks; items that need a human reviewer (专业知识) are left out
@@ -28,18 +35,54 @@ EMPATHY_WINDOW = 2  # an empathetic answer within the next 2 human agent message
 
 
 def message_flags(messages: pa.Table) -> pa.Table:
-    """One row of qa_* flags per message: checks run on human agent and buyer messages."""
+    """One row of qa_* flags per message: checks run on human agent and buyer messages.
+
+    The checked messages are judged in conversation order, so that the chat
+    rules see the previous turn (an agent's goodbye right after a negative buyer
+    turn is a brush-off); bot and auto-reply messages are left out of the
+    context as well as of the checks.
+    """
     from kefu.qa import flag_messages
 
     sender = messages.column("sender")
-    human = pc.and_(pc.equal(sender, "agent"), pc.invert(messages.column("auto_reply")))
+    auto_reply = pc.fill_null(messages.column("auto_reply"), False)
+    human = pc.and_(pc.equal(sender, "agent"), pc.invert(auto_reply))
     buyer = pc.equal(sender, "buyer")
-    checked = pc.or_(human, buyer)
-    texts = pc.if_else(checked, pc.fill_null(messages.column("content"), ""), "")
-    flags = flag_messages(texts, human)  # Arrow columns: no Python list of every message
-    return pa.table(
-        {f"qa_{name}": pc.and_(flags.column(name), checked) for name in FLAGS}
+    checked = pc.fill_null(pc.or_(human, buyer), False)
+    rows = pc.indices_nonzero(checked)
+    key = conversation_keys(messages)
+    order = pc.take(rows, pc.sort_indices(
+        pa.table({
+            "key": pc.take(key, rows),
+            "sent_at": pc.take(messages.column("sent_at"), rows),
+            "ordinal": pc.take(messages.column("ordinal"), rows),
+        }),
+        sort_keys=[("key", "ascending"), ("sent_at", "ascending"), ("ordinal", "ascending")],
+    ))
+    flags = flag_messages(  # Arrow columns: no Python list of every message
+        pc.fill_null(pc.take(messages.column("content"), order), ""),
+        pc.take(human, order),
+        conversation=pc.take(key, order),
     )
+    positions = order.to_numpy(zero_copy_only=False)
+    columns = {}
+    for name in FLAGS:
+        column = np.zeros(messages.num_rows, dtype=bool)
+        column[positions] = flags.column(name).to_numpy(zero_copy_only=False)
+        columns[f"qa_{name}"] = pa.array(column)
+    return pa.table(columns)
+
+
+def conversation_keys(messages: pa.Table) -> pa.Array:
+    """The conversation of each message: conversation_id, else its shop and buyer."""
+    thread = pc.binary_join_element_wise(
+        pc.cast(messages.column("shop_id"), pa.string()),
+        pc.cast(messages.column("buyer_id"), pa.string()), "\x1f",
+    )
+    conversation = pc.cast(messages.column("conversation_id"), pa.string())
+    key = pc.coalesce(pc.binary_join_element_wise("c", conversation, "\x1f"),
+                      pc.binary_join_element_wise("t", thread, "\x1f"))
+    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
 
 
 def conversation_checks(ctx: Context) -> ir.Table:
@@ -49,7 +92,7 @@ def conversation_checks(ctx: Context) -> ir.Table:
         polite=(m.is_human & m.qa_polite).any(),
         greeting=(m.is_human & m.qa_greeting).any(),
         closing=(m.is_human & m.qa_closing).any(),
-        violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_negative)).any(),
+        violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_chat_negative)).any(),
     )
     conv = service.conversations(ctx).join(per_conv, list(CONVERSATION))
     conv = conv.left_join(empathy_conversations(ctx), list(CONVERSATION)).select(
@@ -110,7 +153,7 @@ def components(ctx: Context) -> list[ir.Table]:
         m.group_by("agent_no").aggregate(
             forbidden_hits=m.qa_forbidden.sum().cast("int64"),
             offsite_hits=m.qa_offsite.sum().cast("int64"),
-            negative_messages=m.qa_negative.sum().cast("int64"),
+            negative_messages=m.qa_chat_negative.sum().cast("int64"),
         ),
     ]
 

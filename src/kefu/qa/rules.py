@@ -21,7 +21,8 @@ _APOLOGIES = frozenset({"抱歉", "对不起", "不好意思"})
 _FILLERS = frozenset(" ,.!?;:~、…，。！？啊呀哈呢哦亲了的")
 # The message gives the buyer something: a reason, a path, a number, an offer.
 HELP_MARKERS = (
-    "因为", "由于", "所以", "已经", "帮您", "为您", "给您", "点击", "-", "—", ">", "→", "[数字", "[链接", "不过", "但是",
+    "因为", "由于", "所以", "已经", "帮您", "为您", "给您", "点击", "-", "—", ">", "→",
+    "[数字", "[链接", "不过", "但是",
 )
 _DIGITS = frozenset("0123456789")
 # A refusal with nothing around it ("没法", "不行。") is a brush-off.
