@@ -4,8 +4,10 @@
         [--out tests/qa/data/jddc_labels.csv] [--sheet /tmp/label_sheet.txt]
 
 Run once, on 2026-12-01, before any rule was changed: the strata use the rules
-of that day plus the frozen candidate patterns below (not the final rules), so
-the sample does not follow the rules that were later tuned. Every message of
+of that day (commit 7e99d29) plus the frozen candidate patterns below, not the
+rules tuned later. To reproduce the sample exactly, run this script from a
+checkout of 7e99d29's src (the QA rules have changed since); it refuses to
+overwrite an existing labels file. Every message of
 a stratum has the same inclusion probability n/N; its design weight is N/n.
 The csv holds references and empty labels only (the JDDC texts may not be
 redistributed); ``--sheet`` writes a private labelling sheet (text plus the two
@@ -62,6 +64,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "tests/qa/data/jddc_labels.csv")
     parser.add_argument("--sheet", type=Path, default=Path("/tmp/label_sheet.txt"))
     args = parser.parse_args()
+    if args.out.exists():
+        sys.exit(f"{args.out} exists (it holds the labels): choose another --out")
     messages = read_jddc(args.data)
     flags = flag_messages([m.text for m in messages], [m.is_agent for m in messages])
     hit = [

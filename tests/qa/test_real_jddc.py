@@ -89,7 +89,7 @@ def test_buyer_pii_and_upset(jddc: list[tuple[int, bool, str]]) -> None:
     upset = sum(
         any(h["check"] in UPSET_CHECKS for h in r["hits"]) for r in records
     )
-    # 411 of 6,107 buyer turns (6.7 %) are flagged upset; the labelled set
+    # 381 of 6,107 buyer turns (6.2 %) are flagged upset; the labelled set
     # estimates that 12 % are (docs/qa.md): the checks find about two in three.
     assert 0.055 <= upset / len(buyer) <= 0.08
 

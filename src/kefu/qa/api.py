@@ -24,6 +24,7 @@ CHECKS_BY_ROLE = {
     "agent": frozenset(AGENT_CHECKS) | {"pii"},
     "buyer": frozenset(BUYER_CHECKS) | {"pii"},
 }
+_AGENT_CHECKS, _BUYER_CHECKS = CHECKS_BY_ROLE["agent"], CHECKS_BY_ROLE["buyer"]
 
 # Neither buyer_upset nor agent_negative uses the sentiment model: on the
 # labelled chats (docs/qa.md) "sentiment < 0" is right on about 1 buyer turn in
@@ -111,13 +112,17 @@ def judge(
     """Lexicon/PII hits of ``role``'s checks after the message-level rules (rules.py)."""
     if role not in CHECKS_BY_ROLE:
         raise ValueError(f"role must be agent or buyer, not {role!r}")
-    norm = normalise(text) if normalised is None and text else normalised
-    hits = find_hits(text, CHECKS_BY_ROLE[role], lexicons, norm)
-    if role == "agent" and norm:
-        hits = agent_rules(norm, hits)
-    elif norm:
-        hits = buyer_rules(norm, hits)
-    return Judged(sentiment, hits)
+    if not text:
+        return Judged(sentiment, [])
+    norm = normalise(text) if normalised is None else normalised
+    return Judged(sentiment, message_hits(text, role == "agent", lexicons, norm))
+
+
+def message_hits(text: str, agent: bool, lexicons: Lexicons, norm: str) -> list[Hit]:
+    """The hits of one non-empty message (``norm`` = ``normalise(text)``)."""
+    if agent:
+        return agent_rules(norm, find_hits(text, _AGENT_CHECKS, lexicons, norm))
+    return buyer_rules(norm, find_hits(text, _BUYER_CHECKS, lexicons, norm))
 
 
 def _record(judged: Judged) -> ScanRecord:
@@ -190,16 +195,16 @@ def flag_messages(
     reply that says goodbye right after a negative buyer turn closes the chat
     on a complaint, a brush-off (forbidden, brush_off and chat_negative).
     """
-    text_array = _text_array(texts)
+    codes, dictionary = _text_codes(texts)
     agent_flags = _bool_array(is_agent)
-    if len(agent_flags) != len(text_array):
-        raise ValueError(f"{len(text_array)} texts but {len(agent_flags)} is_agent values")
+    if len(agent_flags) != len(codes):
+        raise ValueError(f"{len(codes)} texts but {len(agent_flags)} is_agent values")
     lexicons = lexicons or load_lexicons()
-    unique, index = _distinct(text_array, agent_flags)
+    unique, index = _distinct(codes, dictionary, agent_flags)
     # Normalise each distinct text once, for both the matcher and the model.
     norms = [normalise(text) for text, _ in unique]
     scores = sentiment_scores([text for text, _ in unique], normalised=norms)
-    rows = _unique_flags(unique, norms, scores, lexicons)[index]
+    rows = _unique_flags(unique, norms, lexicons)[index]
     if conversation is not None:
         farewell = np.array(
             [agent and says_farewell(norm) for (_, agent), norm in zip(unique, norms, strict=True)],
@@ -214,14 +219,26 @@ def flag_messages(
 _COLUMN = {name: i for i, name in enumerate(FLAG_COLUMNS)}
 
 
-def _text_array(texts: object) -> pa.Array:
-    """The texts as one Arrow string array, None as "" (other values as their str)."""
+def _text_codes(texts: object) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the list of its distinct texts (None counts as "").
+
+    Arrow input is dictionary-encoded in C; a Python list goes through a dict,
+    which is faster than building an Arrow array from a million str objects.
+    """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    text_types = (pa.types.is_string, pa.types.is_large_string)
-    if not isinstance(texts, pa.Array) or not any(is_type(texts.type) for is_type in text_types):
-        texts = pa.array(as_text_list(texts), type=pa.string())
-    return pc.fill_null(texts, "")
+    if isinstance(texts, pa.Array) and (
+        pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)
+    ):
+        encoded = pc.dictionary_encode(pc.fill_null(texts, ""))
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
+    seen: dict[str, int] = {}
+    remember = seen.setdefault
+    codes = np.fromiter(
+        (remember(text or "", len(seen)) for text in as_text_list(texts)), dtype=np.int64
+    )
+    return codes, list(seen)
 
 
 def _bool_array(values: object) -> np.ndarray:
@@ -230,33 +247,28 @@ def _bool_array(values: object) -> np.ndarray:
     return np.array([bool(v) for v in _as_list(values)], dtype=bool)
 
 
-def _distinct(texts: pa.Array, agent: np.ndarray) -> tuple[list[tuple[str, bool]], np.ndarray]:
-    """Distinct (text, is_agent) pairs and each row's position among them (vectorised:
-    chats repeat canned phrases, so a million rows hold far fewer distinct texts)."""
-    encoded = pc.dictionary_encode(texts)
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+def _distinct(
+    codes: np.ndarray, dictionary: list[str], agent: np.ndarray
+) -> tuple[list[tuple[str, bool]], np.ndarray]:
+    """Distinct (text, is_agent) pairs and each row's position among them: chats
+    repeat canned phrases, so a million rows hold far fewer distinct texts."""
     keys, index = np.unique(codes * 2 + agent, return_inverse=True)
-    dictionary = encoded.dictionary.to_pylist()
     unique = [(dictionary[key >> 1], bool(key & 1)) for key in keys.tolist()]
     return unique, index.reshape(-1)
 
 
 def _unique_flags(
-    unique: list[tuple[str, bool]],
-    norms: list[str],
-    scores: np.ndarray,
-    lexicons: Lexicons,
+    unique: list[tuple[str, bool]], norms: list[str], lexicons: Lexicons
 ) -> np.ndarray:
     """The flags of each distinct (text, is_agent)."""
     masks = np.zeros(len(unique), dtype=np.int64)
-    for i, ((text, agent), score) in enumerate(zip(unique, scores, strict=True)):
+    for i, (text, agent) in enumerate(unique):
         if not text:
             continue
-        # The rounded score, as in scan records, so both judge the same boundary.
-        role = "agent" if agent else "buyer"
+        hit_mask = _HIT_MASK["agent" if agent else "buyer"]
         mask = 0
-        for hit in judge(text, role, _rounded(score), lexicons, norms[i]).hits:
-            mask |= _HIT_MASK[role][hit.check]
+        for hit in message_hits(text, agent, lexicons, norms[i]):
+            mask |= hit_mask[hit.check]
         masks[i] = mask
     bits = 1 << np.arange(len(FLAG_COLUMNS), dtype=np.int64)
     return (masks[:, None] & bits) != 0
