@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from kefu.ingest.dataset import Dataset
 from kefu.metrics import cases, sales, satisfaction, service
 from kefu.metrics.context import Context
-from kefu.metrics.engine import Encoding, build_context, connect
+from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY
@@ -92,28 +92,43 @@ def evidence(
     params: MetricParams | None = None,
     qa: bool = False,
 ) -> pa.Table:
-    """The rows that make ``metric`` for one agent (or every agent) in start..end."""
+    """The rows that make ``metric`` for one agent (or every agent) in start..end.
+
+    One-off: builds the facts for this query; kefu.analysis.Analysis keeps them.
+    """
+    check_metric(dataset, metric)
+    params = params or MetricParams(tz=dataset.tz)
+    con = connect("duckdb")
+    try:
+        ctx = build_context(con, dataset, params, qa=qa)
+        return evidence_rows(for_period(ctx, start, end), dataset, metric, agent_id)
+    finally:
+        con.disconnect()
+
+
+def check_metric(dataset: Dataset, metric: str) -> None:
+    """A metric with evidence whose input table was given; ValueError otherwise."""
     if metric not in BY_KEY:
         raise ValueError(f"unknown metric {metric!r}")
-    params = params or MetricParams(tz=dataset.tz)
     needed = _SOURCE.get(metric)
     if needed and dataset.table(needed) is None:
         raise ValueError(f"{metric} needs the {needed} table, which was not given")
-    con = connect("duckdb")
-    try:
-        ctx = build_context(con, dataset, start, end, params, qa=qa)
-        codes: Encoding = ctx.extra["codes"]
-        relation = EVIDENCE[metric](ctx)
-        if agent_id is not None:
-            if agent_id not in ctx.extra["agent_ids"]:
-                raise ValueError(f"unknown agent {agent_id!r}")
-            relation = relation.filter(
-                relation.agent_no == ctx.extra["agent_ids"].index(agent_id)
-            )
-        rows = relation.to_pyarrow()
-    finally:
-        con.disconnect()
-    return readable(rows, dataset, codes, needed)
+
+
+def evidence_rows(
+    ctx: Context, dataset: Dataset, metric: str, agent_id: str | None = None
+) -> pa.Table:
+    """The rows behind ``metric`` for ctx.period, read from facts already built."""
+    check_metric(dataset, metric)
+    if metric not in EVIDENCE:
+        raise ValueError(f"{metric} has no evidence rows (the QA checks were not run)")
+    codes: Encoding = ctx.extra["codes"]
+    relation = EVIDENCE[metric](ctx)
+    if agent_id is not None:
+        if agent_id not in ctx.extra["agent_ids"]:
+            raise ValueError(f"unknown agent {agent_id!r}")
+        relation = relation.filter(relation.agent_no == ctx.extra["agent_ids"].index(agent_id))
+    return readable(relation.to_pyarrow(), dataset, codes, _SOURCE.get(metric))
 
 
 # metrics whose rows come from an optional input table
