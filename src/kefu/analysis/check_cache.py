@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -72,24 +73,25 @@ def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Tabl
     con = duckdb.connect()
     try:
         con.register("m", pa.table({
+            "row_no": pa.array(np.arange(messages.num_rows, dtype=np.int64)),
             "human": human, "checked": checked,
             "content": pc.fill_null(messages.column("content"), ""),
         }))
         # the role is part of the key: the same words are judged differently per role
         con.execute("""
             CREATE TEMP TABLE keyed AS
-            SELECT row_number() OVER () - 1 AS row_no, checked, human, content,
+            SELECT row_no, checked, human, content,
                    md5_number_upper(human::VARCHAR || content) AS hi,
                    md5_number_lower(human::VARCHAR || content) AS lo
             FROM m""")
         con.unregister("m")
         known = _read(store)
         con.register("known", known)
-        missing = con.execute("""
+        missing = _arrow(con.execute("""
             SELECT DISTINCT hi, lo, human, content FROM keyed
             WHERE checked AND NOT EXISTS (
                 SELECT 1 FROM known k WHERE k.hi = keyed.hi AND k.lo = keyed.lo)
-        """).arrow()
+        """))
         if missing.num_rows:
             fresh = flag_messages(missing.column("content"), missing.column("human"), lexicons)
             added = pa.table({"hi": missing.column("hi"), "lo": missing.column("lo"),
@@ -100,9 +102,9 @@ def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Tabl
             con.register("known", known)
         columns = ", ".join(f"coalesce(k.qa_{n} AND keyed.checked, false) AS qa_{n}"
                             for n in FLAGS)
-        return con.execute(f"""
+        return _arrow(con.execute(f"""
             SELECT {columns} FROM keyed LEFT JOIN known k USING (hi, lo) ORDER BY row_no
-        """).arrow()
+        """))
     finally:
         con.close()
 
@@ -132,3 +134,10 @@ def _write(store: Path, table: pa.Table) -> None:
         os.replace(partial, store)
     except OSError:
         pass  # a read-only workspace still answers; it just checks again next time
+
+
+def _arrow(result: duckdb.DuckDBPyConnection) -> pa.Table:
+    """A query's rows as one Arrow table (the method's name changed in DuckDB 1.5)."""
+    to_table = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    table: pa.Table = to_table()
+    return table
