@@ -450,13 +450,9 @@ def collect(ctx: Context, dataset: Dataset, qa: bool) -> MetricsResult:
     )
 
 
-# Components pooled by recomputation (pooled()) must not be summed.
-_NOT_ADDITIVE = frozenset(
-    {
-        "first_response_s_p50", "first_response_s_p90", "avg_response_s_p50",
-        "avg_response_s_p90", "credited_buyers",
-    }
-)
+# Components pooled by recomputation (pooled()) must not be summed: the registry's
+# pooled metrics, and the distinct buyers behind avg_order_value.
+_NOT_ADDITIVE = frozenset({m.key for m in METRICS if m.pooled} | {"credited_buyers"})
 
 
 def _add(total: Components, part: Components) -> None:

@@ -21,7 +21,7 @@ from kefu.metrics.context import Context
 from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.params import MetricParams
-from kefu.metrics.registry import BY_KEY
+from kefu.metrics.registry import BY_KEY, METRICS
 
 
 def _conversations(ctx: Context) -> ir.Table:
@@ -57,26 +57,21 @@ def _conversions(ctx: Context) -> ir.Table:
     return sales.period_conversions(ctx)
 
 
-EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {}
-for _keys, _relation in (
-    (("received", "replied", "reply_rate"), service.buyer_days),
-    (("inquiries",), sales.period_inquiries),
-    (("converted", "conversion_rate", "sales_amount", "orders", "avg_order_value",
-      "refund_rate"), _conversions),
-    (("conversations", "first_response_s", "first_response_s_p50", "first_response_s_p90",
-      "repeat_contact_rate", "first_contact_resolution", "polite_rate", "empathy_rate",
-      "qa_score"), _conversations),
-    (("avg_response_s", "avg_response_s_p50", "avg_response_s_p90", "response_on_time_rate",
-      "unanswered_turns"), service.turns),
-    (("answer_question_ratio", "forbidden_hits", "offsite_hits", "negative_emotion_rate"),
-     _messages),
-    (("online_hours",), service.online_intervals),
-    (("ratings", "csat_avg", "satisfaction_rate", "dissatisfied", "praise_rate",
-      "rating_coverage"), satisfaction.period_ratings),
-    (("cases", "case_close_h", "dispute_rate", "complaint_rate"), cases.period_cases),
-):
-    for _key in _keys:
-        EVIDENCE[_key] = _relation
+# The relations a metric's evidence can name (registry: Metric.evidence).
+RELATIONS: dict[str, Callable[[Context], ir.Table]] = {
+    "buyer_days": service.buyer_days,
+    "inquiries": sales.period_inquiries,
+    "conversions": _conversions,
+    "conversations": _conversations,
+    "turns": service.turns,
+    "messages": _messages,
+    "online_intervals": service.online_intervals,
+    "ratings": satisfaction.period_ratings,
+    "cases": cases.period_cases,
+}
+EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {
+    m.key: RELATIONS[m.evidence] for m in METRICS
+}
 
 # internal columns a reader has no use for
 _HIDDEN = {"thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
@@ -110,7 +105,7 @@ def check_metric(dataset: Dataset, metric: str) -> None:
     """A metric with evidence whose input table was given; ValueError otherwise."""
     if metric not in BY_KEY:
         raise ValueError(f"unknown metric {metric!r}")
-    needed = _SOURCE.get(metric)
+    needed = BY_KEY[metric].table
     if needed and dataset.table(needed) is None:
         raise ValueError(f"{metric} needs the {needed} table, which was not given")
 
@@ -128,16 +123,7 @@ def evidence_rows(
         if agent_id not in ctx.extra["agent_ids"]:
             raise ValueError(f"unknown agent {agent_id!r}")
         relation = relation.filter(relation.agent_no == ctx.extra["agent_ids"].index(agent_id))
-    return readable(relation.to_pyarrow(), dataset, codes, _SOURCE.get(metric))
-
-
-# metrics whose rows come from an optional input table
-_SOURCE: dict[str, str] = {
-    **dict.fromkeys(("ratings", "csat_avg", "satisfaction_rate", "dissatisfied", "praise_rate",
-                     "rating_coverage"), "ratings"),
-    **dict.fromkeys(("cases", "case_close_h", "dispute_rate", "complaint_rate"), "cases"),
-    "online_hours": "sessions",
-}
+    return readable(relation.to_pyarrow(), dataset, codes, BY_KEY[metric].table)
 
 
 def _original(table: pa.Table) -> dict[str, pa.ChunkedArray]:

@@ -10,7 +10,7 @@ import io
 import json
 from typing import Any
 
-from kefu.metrics.registry import BY_KEY
+from kefu.metrics.registry import BY_KEY, METRICS
 from kefu.metrics.result import MetricsResult, Value
 
 LEVEL_NAMES = (("agent", "agents"), ("team", "teams"), ("shop", "shops"))
@@ -95,10 +95,6 @@ def _fmt(key: str, value: Value) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
 
 
-TABLE_KEYS = (
-    "received", "reply_rate", "first_response_s", "avg_response_s", "conversion_rate",
-    "sales_amount", "csat_avg", "online_hours", "forbidden_hits",
-)
 
 
 def to_table(result: MetricsResult) -> str:
@@ -106,7 +102,7 @@ def to_table(result: MetricsResult) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    keys = [k for k in TABLE_KEYS if k in result.keys]
+    keys = [m.key for m in METRICS if m.summary and m.key in result.keys]
     table = Table(title=f"kefu metrics {result.start} .. {result.end}", show_lines=False)
     table.add_column("客服 agent")
     for key in keys:
