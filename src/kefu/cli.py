@@ -350,15 +350,26 @@ def import_(
     mask_pii: Annotated[
         bool, typer.Option("--mask-pii", help="mask phones, ID numbers, e-mail, addresses in text")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show how rows map and what is rejected; write nothing")
+    ] = False,
+    start: Annotated[str | None, typer.Option(help="period of a KPI report without dates")] = None,
+    end: Annotated[str | None, typer.Option(help="last day of that period")] = None,
 ) -> None:
-    """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
+    """Validate export files and store them in a workspace (then: kefu metrics --data DIR).
+
+    --profile takes a mapping profile file or a platform profile (kefu profiles)."""
+    from kefu.cli_platforms import platform_import
     from kefu.ingest import IngestError
     from kefu.store import Privacy, Workspace
 
+    privacy = Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii)
+    if platform_import(files, workspace, profile, tz, skip_bad_rows, privacy, dry_run, start, end):
+        return
     try:
         reports = Workspace(workspace).import_files(
             files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
-            privacy=Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii),
+            privacy=privacy,
         )
     except IngestError as exc:
         fail(str(exc))
@@ -394,6 +405,12 @@ def training(
         lambda: training_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
     )
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+
+
+from kefu.cli_platforms import compare_report, profiles  # noqa: E402
+
+app.command("profiles")(profiles)
+app.command("compare-report")(compare_report)
 
 
 def main() -> None:  # pragma: no cover - entry point

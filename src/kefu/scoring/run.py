@@ -9,16 +9,22 @@ from typing import Any
 from kefu.metrics.params import MetricParams
 from kefu.scoring.evaluate import Evaluation, evaluate
 from kefu.scoring.scheme import load_scheme
-from kefu.scoring.sources import DatasetSource, load_history, load_manual
+from kefu.scoring.sources import DatasetSource, Source, load_history, load_manual
 from kefu.scoring.whatif import whatif
 
 
-def _source(data: Path, tz: str, qa: bool, profile: Path | None) -> tuple[DatasetSource, list[str]]:
+def _source(data: Path, tz: str, qa: bool, profile: Path | None) -> tuple[Source, list[str]]:
     from kefu.ingest import load_dir
+    from kefu.scoring.reported import FilledSource, folder_source, has_messages
 
+    reported = folder_source(data, tz)  # a workspace holding an imported KPI report
+    if reported is not None and not has_messages(data):
+        return reported, []
     loaded = load_dir(data, tz=tz, profile=profile)
     params = MetricParams.model_validate({"tz": tz})
-    return DatasetSource(loaded.dataset, params, qa=qa), list(loaded.warnings)
+    computed = DatasetSource(loaded.dataset, params, qa=qa)
+    source = FilledSource(computed, reported) if reported is not None else computed
+    return source, list(loaded.warnings)
 
 
 def _extras(manual: Path | None, history: Path | None) -> tuple[Any, Any]:
