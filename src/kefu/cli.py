@@ -351,7 +351,7 @@ def import_(
         bool, typer.Option("--mask-pii", help="mask phones, ID numbers, e-mail, addresses in text")
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="show how rows map and what is rejected; write nothing")
+        bool, typer.Option("--dry-run", help="show how rows map, what is rejected; write nothing")
     ] = False,
     start: Annotated[str | None, typer.Option(help="period of a KPI report without dates")] = None,
     end: Annotated[str | None, typer.Option(help="last day of that period")] = None,

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sample files are written as the platforms write them)
 """Chat-record text files (JD 咚咚 blocks, GBK Taobao message manager) → messages, end to end."""
 
 from __future__ import annotations

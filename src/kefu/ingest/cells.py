@@ -34,14 +34,16 @@ def read_rows(path: Path) -> list[Row]:
             sheet = load_workbook(str(path)).get_sheet_by_index(0)
             rows = sheet.to_python(skip_empty_area=False)
             return [Row(n, [xlsx_cell_text(c) or "" for c in r])
-                    for n, r in enumerate(rows, start=1) if any(c not in (None, "") for c in r)]
+                    for n, r in enumerate(rows, start=1)
+                    if any(c not in (None, "") for c in r)]
         text = to_utf8(path.read_bytes(), path.name).decode("utf-8")
     except IngestError:
         raise
     except Exception as exc:  # calamine and OS errors alike: name the file
         raise IngestError([], f"cannot read {path.name}: {exc}") from exc
     first = text.split("\n", 5)
-    delimiter = "\t" if sum(t.count("\t") for t in first) > sum(t.count(",") for t in first) else ","
+    tabs, commas = (sum(t.count(c) for t in first) for c in ("\t", ","))
+    delimiter = "\t" if tabs > commas else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out: list[Row] = []
     consumed = 0

@@ -30,7 +30,8 @@ STAMP = r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}:\d{2}"
 JD_HEADER = re.compile(rf"^\s*(?P<sender>\S.*?)\s+(?P<time>{STAMP})\s*$")
 JD_BLOCK_START = "以下为一通会话"
 JD_BLOCK_END = "会话结束"
-TAOBAO_LINE = re.compile(rf"^(?P<sender>\S.*?)\s*[(（](?P<time>{STAMP})[)）]\s*[:：]\s?(?P<text>.*)$")
+TAOBAO_LINE = re.compile(
+    rf"^(?P<sender>\S.*?)\s*[(（](?P<time>{STAMP})[)）]\s*[:：]\s?(?P<text>.*)$")
 TWITTER_EPOCH_MS = 1288834974657
 
 
@@ -231,12 +232,13 @@ def assign_threads(
             })
             out.lines.append(s.line)
             out.senders.append(s.sender)
-        if b and buyer_now and human[b]:
+        serving = human[b]
+        if b and buyer_now and serving:
             previous = last_agent.get(buyer_now)
-            if previous and previous != human[b]:
+            if previous and previous != serving:
                 out.transfers.append(f"line {said[idx[0]].line}: {buyer_now}: {previous} → "
-                                     f"{human[b]} (new block)")
-            last_agent[buyer_now] = human[b]
+                                     f"{serving} (new block)")
+            last_agent[buyer_now] = serving
 
 
 def new_agents(
@@ -273,7 +275,8 @@ def parse_twitter(path: Path, profile: PlatformProfile,
         turns = doc.get("dialogContent", [])
         buyer = next((m[k] for m in turns for k in m if k.startswith("client")), None)
         if buyer is None:
-            out.errors.append(RowError(path.name, n, "client", session, "conversation has no client"))
+            out.errors.append(RowError(path.name, n, "client", session,
+                                       "conversation has no client"))
             continue
         rows = []
         for m in turns:

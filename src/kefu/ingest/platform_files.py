@@ -40,11 +40,12 @@ def convert(
     if profile.kind in ("chatlog", "twitter_json"):
         parse = parse_chatlog if profile.kind == "chatlog" else parse_twitter
         chat = parse(path, profile, known)
-        out.tables = {"messages": list(chat.messages), "agents": list(chat.agents)}
+        out.tables = {"messages": [dict(m) for m in chat.messages],
+                      "agents": [dict(a) for a in chat.agents]}
         out.lines = {"messages": chat.lines}
         out.roles, out.errors = chat.roles, chat.errors
         out.notes = [*(f"transfer {t}" for t in chat.transfers), *chat.warnings]
-        masked = sorted({m["buyer_id"] or "" for m in chat.messages if "*" in (m["buyer_id"] or "")})
+        masked = sorted({m["buyer_id"] for m in chat.messages if "*" in m["buyer_id"]})
         if masked:
             out.notes.append(f"{len(masked)} masked buyer ids (e.g. {masked[0]}): buyers the "
                              "platform masked alike are counted as one")
@@ -56,7 +57,7 @@ def convert(
     elif profile.kind == "table":
         assert profile.table is not None
         desk = read_helpdesk(path, profile, known)
-        out.tables = {profile.table.table: desk.records, "agents": desk.agents}
+        out.tables = {profile.table.table: desk.records, "agents": [dict(a) for a in desk.agents]}
         out.lines = {profile.table.table: desk.lines}
         out.errors = desk.errors
         out.notes = [*desk.skipped] + ([f"columns not used: {', '.join(desk.unmapped)}"]

@@ -174,12 +174,12 @@ def read_row(
 
     agent = cell(spec.agent_column)
     summary = set(spec.summary_values)
-    if agent is None:  # a blank agent cell: a note or footer line, not an agent
-        out.footer_lines.append(row.line)
-        return
     if agent in summary or any((clean_cell(c, profile.missing) or "") in summary
                                for c in row.cells[:3]):
         out.summary_lines.append(row.line)
+        return
+    if agent is None:  # a blank agent cell: a note or footer line, not an agent
+        out.footer_lines.append(row.line)
         return
     period = out.period
     if spec.date_column:
@@ -194,9 +194,14 @@ def read_row(
         out.errors.append(RowError(out.source, row.line, spec.agent_column, agent,
                                    "the report names no period: give --start and --end"))
         return
-    base = {"agent_id": known.get(agent, agent), "start": period[0], "end": period[1],
-            "name": cell(spec.name_column) or agent, "team": cell(spec.team_column) or profile.team,
-            "role": profile.default_role, "shop_id": ""}
+    first, last = period
+    name = cell(spec.name_column) or agent
+    team = cell(spec.team_column) or profile.team
+
+    def reported(key: str, value: float, header: str, rule: tuple[str, str]) -> Reported:
+        return Reported(known.get(agent, agent), first, last, key, value, name, team,
+                        profile.default_role, "", header, rule[0], rule[1])
+
     values: dict[str, float | None] = {}
     raw: dict[str, str] = {}
     for header, metric in spec.metrics.items():
@@ -215,14 +220,10 @@ def read_row(
                                        f"not a {metric.unit} value"))
             continue
         values[metric.key] = value
-        rule, weight = aggregate_rule(metric.key, metric)
-        out.values.append(Reported(**base, key=metric.key, value=value, header=header,
-                                   aggregate=rule, weight=weight))
+        out.values.append(reported(metric.key, value, header, aggregate_rule(metric.key, metric)))
     for key, value in rating_values(spec.ratings, cell, row, out).items():
         values[key] = value
-        rule, weight = aggregate_rule(key)
-        out.values.append(Reported(**base, key=key, value=value, header="评价分布",
-                                   aggregate=rule, weight=weight))
+        out.values.append(reported(key, value, "评价分布", aggregate_rule(key)))
     if len(out.preview) < 5:
         out.preview.append((row.line, {spec.agent_column: agent, **raw}, values))
 

@@ -41,7 +41,7 @@ class RoleRules(_Model):
                                       description="regex on the sender: a human agent account")
     bot_patterns: list[str] = Field(default_factory=list, description="regex: a robot account")
     system_texts: list[str] = Field(default_factory=list,
-                                    description="a non-agent line containing one is a platform text")
+                                    description="text marking a platform line")
     system_patterns: list[str] = Field(default_factory=list,
                                        description="regex on the content: a platform text")
 
@@ -60,7 +60,7 @@ class TableSpec(_Model):
     """A helpdesk table (one row per ticket or rating) mapped onto one canonical table."""
 
     table: str
-    header_row: str = Field(description="a header every file of this layout has (finds the header)")
+    header_row: str = Field(description="a header every file of this layout has")
     columns: dict[str, str | None] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     skip_values: dict[str, list[str]] = Field(
