@@ -130,6 +130,8 @@ class Evaluation:
     prev_end: dt.date | None = None
     manifest: dict[str, Any] | None = None
     """what the result was computed from (kefu.analysis.manifest), when known."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """metric key -> "reported": scored from a platform's report, not computed by kefu."""
 
     def agent(self, agent_id: str) -> AgentScore:
         return next(a for a in self.agents if a.agent_id == agent_id)
@@ -644,7 +646,10 @@ def evaluate(
         warnings=warnings,
         prev_start=prev_start,
         prev_end=prev_end,
+        provenance=dict(whole.provenance),
     )
+    for line in (li for r in results for li in r.items if li.key in whole.provenance):
+        line.note = line.note or "平台报表值(reported)"
     if _depth > 0:
         return ev  # a previous period only needs scores and plans
 
