@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
+
+from kefu.console import print_error, print_note, print_warning
 
 app = typer.Typer(
     help="kefu — fair, explainable evaluation of customer-service agents (客服考核).",
@@ -26,7 +28,6 @@ app = typer.Typer(
 qa_app = typer.Typer(help="Automatic quality checks (智能质检).", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
 
-err = Console(stderr=True)
 T = TypeVar("T")
 
 
@@ -62,12 +63,18 @@ ProfileOpt = Annotated[
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad-rows", help="load the good rows of files with bad rows")
 ]
+AllowEmptyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--allow-empty", metavar="TABLE",
+                 help="this table's files may be empty or header-only (repeatable)"),
+]
 SHOP_TZ = "Asia/Shanghai"
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def fail(message: str) -> NoReturn:
     """Print a clear message and exit 2 (bad input), as cli.md requires."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(message)
     raise typer.Exit(2)
 
 
@@ -84,9 +91,26 @@ def scored(call: Callable[[], T]) -> T:
 
 def parse_day(value: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is not a date YYYY-MM-DD")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        fail(f"{option} {value} is out of range: kefu works with days from {FIRST_YEAR} "
+             f"to {LAST_YEAR}")
+    return day
+
+
+def check_out(out: Path | None) -> None:
+    """--out must be writable before any work is done (not after a long computation)."""
+    if out is None:
+        return
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        fail(f"--out {out} is a folder; give a file name")
+    if not folder.is_dir():
+        fail(f"--out {out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        fail(f"--out {out}: cannot write there (permission denied)")
 
 
 def write_output(text: str | bytes, out: Path | None) -> None:
@@ -120,6 +144,7 @@ def metrics(
     no_qa: NoQaOpt = False,
     skip_bad_rows: SkipBadOpt = False,
     profile: ProfileOpt = None,
+    allow_empty: AllowEmptyOpt = None,
 ) -> None:
     """Compute every metric of metrics.md per agent, team and shop for a period."""
     import pyarrow as pa
@@ -131,6 +156,7 @@ def metrics(
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if last < first:
         fail(f"--end {end} is before --start {start}")
+    check_out(out)
     try:
         params = MetricParams(
             session_gap_min=session_gap_min,
@@ -143,11 +169,12 @@ def metrics(
         fail(str(exc))
     try:
         loaded = load_dir(data, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
-                          progress=format is not OutFormat.table or out is not None)
+                          progress=format is not OutFormat.table or out is not None,
+                          allow_empty=allow_empty or ())
     except IngestError as exc:
         fail(str(exc))
     for line in loaded.warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        print_warning(line)
     dataset = loaded.dataset
     if no_qa:  # the text is only read by the checks: free it before the heavy part
         dataset.messages = dataset.messages.drop_columns(["content"])
@@ -184,6 +211,7 @@ def evidence(
     if format == "xlsx" and out is None:
         fail("--format xlsx needs --out FILE")
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    check_out(out)
     try:
         dataset = load_dir(data, tz=tz).dataset
         table = rows_behind(dataset, first, last, metric, agent, MetricParams(tz=tz), qa=qa)
@@ -227,7 +255,7 @@ def demo(
         file_format=file_format,
     )
     summary = generate(out, config)
-    err.print(f"demo shop written to {out}: {summary}", highlight=False)
+    print_note(f"demo shop written to {out}: {summary}")
 
 
 @qa_app.command("scan")
@@ -296,11 +324,12 @@ def evaluate(
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if format is EvalFormat.xlsx and out is None:
         fail("--format xlsx needs --out FILE")
+    check_out(out)
     result = scored(
         lambda: evaluate_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
     )
     for line in result.warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        print_warning(line)
     write_output(render(result, format.value), out)
 
 
@@ -321,6 +350,7 @@ def whatif(
     from kefu.scoring.run import whatif_dir
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    check_out(out)
     result = scored(
         lambda: whatif_dir(data, scheme, scheme_b, first, last, manual, history, tz,
                            qa=not no_qa)
@@ -350,6 +380,7 @@ def import_(
     mask_pii: Annotated[
         bool, typer.Option("--mask-pii", help="mask phones, ID numbers, e-mail, addresses in text")
     ] = False,
+    allow_empty: AllowEmptyOpt = None,
 ) -> None:
     """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
     from kefu.ingest import IngestError
@@ -359,19 +390,19 @@ def import_(
         reports = Workspace(workspace).import_files(
             files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
             privacy=Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii),
+            allow_empty=allow_empty or (),
         )
     except IngestError as exc:
         fail(str(exc))
     for report in reports:
         if report.already_imported:
-            err.print(f"{report.source}: already imported ({report.table})", highlight=False)
+            print_note(f"{report.source}: already imported ({report.table})")
         else:
-            err.print(f"{report.source}: imported {report.rows} rows into {report.table}",
-                      highlight=False)
+            print_note(f"{report.source}: imported {report.rows} rows into {report.table}")
         for line in report.warnings:
-            err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+            print_warning(line)
         for error in report.skipped:
-            err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+            print_note(str(error), "skipped")
 
 
 @app.command()
@@ -390,6 +421,7 @@ def training(
     from kefu.scoring.run import training_dir
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    check_out(out)
     result = scored(
         lambda: training_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
     )
