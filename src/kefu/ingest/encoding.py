@@ -48,9 +48,10 @@ def utf16_codec(data: bytes) -> str | None:
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     # Commas and newlines of a CSV are ASCII, so UTF-16 text has NULs on one side only.
     half = len(sample) // 2
-    if odd >= half * 0.05 and even == 0:
+    # (A CJK character whose low byte is 0, U+4E00, puts a few on the other side.)
+    if odd >= half * 0.05 and even * 4 <= odd:
         return "utf-16-le"
-    if even >= half * 0.05 and odd == 0:
+    if even >= half * 0.05 and odd * 4 <= even:
         return "utf-16-be"
     return None
 
@@ -59,7 +60,8 @@ def to_utf8(data: bytes, source: str) -> bytes:
     """The file's bytes as UTF-8, by the rule above; IngestError names every bad byte."""
     codec = utf16_codec(data)
     if codec is not None:
-        return decode_strict(data, codec, source).encode("utf-8")
+        return check_no_nul(decode_strict(data, codec, source).encode("utf-8"), source)
+    check_no_nul(data, source)
     had_bom = data.startswith(codecs.BOM_UTF8)
     data = strip_bom(data)
     if is_utf8(data):
@@ -105,8 +107,8 @@ def utf8_errors(text: str, bad: list[tuple[int, int]], source: str) -> list[RowE
 
 def damaged_message(source: str, codec: str, errors: list[RowError]) -> str:
     """Damaged text is fatal even with --skip-bad-rows: a row cannot be cut out of bytes."""
-    lines = [f"cannot read {source}: {len(errors)} places are not valid {codec} (the file is "
-             "damaged or mixes encodings); nothing was loaded"]
+    lines = [f"cannot read {source}: {len(errors)} place(s) are not valid {codec} (the file "
+             "is damaged or mixes encodings); nothing was loaded"]
     return "\n".join(lines + [str(e) for e in errors])
 
 
@@ -137,3 +139,17 @@ def guess_encoding(data: bytes) -> str | None:
 
     best = from_bytes(data[:65536]).best()
     return None if best is None else str(best.encoding)
+
+
+def check_no_nul(data: bytes, source: str) -> bytes:
+    """A NUL byte is never text: it is damage (or a binary file named .csv)."""
+    first = data.find(b"\x00")
+    if first < 0:
+        return data
+    errors = []
+    while first >= 0 and len(errors) < MAX_REPORTED:
+        prefix = data[:first].decode("utf-8", errors="replace")
+        errors.append(located(source, prefix, b"\x00", "a NUL byte (the file is damaged)"))
+        end = data.find(b"\n", first)
+        first = -1 if end < 0 else data.find(b"\x00", end)
+    raise IngestError(errors, damaged_message(source, "text", errors))

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from kefu.ingest.encoding import is_utf8, strip_bom, to_utf8, utf16_codec
+from kefu.ingest.encoding import check_no_nul, is_utf8, strip_bom, to_utf8, utf16_codec
 from kefu.ingest.errors import IngestError, RowError
 from kefu.ingest.profile import MappingProfile, column_mapping
 from kefu.ingest.schema import TABLES
@@ -142,6 +142,7 @@ def read_csv(data: bytes, source: str, options: ReadOptions | None = None) -> Ra
         data = strip_bom(data)
         if not is_utf8(data[: csv_header_end(data)]):
             data = to_utf8(data, source)
+        check_no_nul(data, source)
     try:
         return read_utf8_csv(data, source, options)
     except pa.ArrowInvalid as exc:

@@ -36,12 +36,8 @@ FILE_COLUMN = "_file"
 LINE_COLUMN = "_line"
 ROW_COLUMN = "_row"
 
-# Optional columns filled from other data, not from a constant default.
-DERIVED = {
-    "shop_id": "the agent's shop",
-    "name": "the agent_id",
-    "conversation_id": "derived from the chats",
-}
+# Optional columns filled from other data by a documented rule, not by a constant.
+DERIVED = {"shop_id", "name", "conversation_id"}
 
 TIME_ORDER = {"cases": ("opened_at", "closed_at"), "sessions": ("started_at", "ended_at")}
 
@@ -134,7 +130,8 @@ def type_file(
     if n == 0 and not raw.errors and not allow_empty:
         return early([RowError(raw.source, raw.header_line, "", "", (
             "the file has a header but no rows; " + EMPTY_HINT.format(table=table.name)))])
-    absent = [c for c in table.columns if c.name not in headers]
+    # Derived columns (shop_id, name, conversation_id) follow a rule, not a constant.
+    absent = [c for c in table.columns if c.name not in headers and c.name not in DERIVED]
     if absent and n:
         warnings.append(f"{raw.source}: optional columns absent, every row takes the default: "
                         + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
@@ -216,8 +213,6 @@ def check_header(
 
 
 def describe_default(column: Column) -> str:
-    if column.name in DERIVED:
-        return DERIVED[column.name]
     if column.default is None or column.default == "":
         return "empty"
     return column.default
