@@ -6,13 +6,15 @@ count, JSON syntax); typing and checks happen in ``kefu.ingest.validate``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import math
+import sys
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,8 +147,10 @@ def read_csv(data: bytes, source: str, options: ReadOptions | None = None) -> Ra
         check_no_nul(data, source)
     try:
         return read_utf8_csv(data, source, options)
-    except pa.ArrowInvalid as exc:
-        if "utf8" not in str(exc).lower() and "utf-8" not in str(exc).lower():
+    except pa.ArrowInvalid:
+        # Arrow met bytes that are not UTF-8 (its message may not say so): decide the
+        # encoding by the whole file, which names the bad bytes or transcodes it.
+        if is_utf8(data):
             raise
     return read_utf8_csv(to_utf8(data, source), source, options)
 
@@ -157,6 +161,11 @@ def read_utf8_csv(data: bytes, source: str, options: ReadOptions | None = None) 
     header, header_lines, header_line = csv_header(data, delimiter, options)
     if not header:
         return RawFile(source, {}, np.zeros(0, dtype=np.int64))
+    if not data[header_end_offset(data, header_lines):].strip():
+        # Only a header (Arrow cannot skip the header of a file that ends with it).
+        empty = pa.chunked_array([], pa.string())
+        return RawFile(source, {h: empty for h in header if h}, np.zeros(0, dtype=np.int64),
+                       header_line)
     # Spreadsheet CSVs often end the header with empty names (",,,"), or repeat a
     # name; such columns get private names and are not read as data.
     names = [
@@ -169,18 +178,22 @@ def read_utf8_csv(data: bytes, source: str, options: ReadOptions | None = None) 
         found_bad_rows = True
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines,
-                                       block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                          invalid_row_handler=on_invalid_row),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    with unraisable_caught() as caught:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                              invalid_row_handler=on_invalid_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    if caught:
+        # A row with the wrong field count that is not UTF-8 either: the encoding decides.
+        raise pa.ArrowInvalid(f"invalid UTF-8 in a row ({caught[0]})")
     bad_rows: list[RowError] = []
     if found_bad_rows:
         # pyarrow does not say where a skipped row was once values may hold newlines;
@@ -206,6 +219,24 @@ def read_utf8_csv(data: bytes, source: str, options: ReadOptions | None = None) 
     return raw
 
 
+@contextlib.contextmanager
+def unraisable_caught() -> Iterator[list[BaseException]]:
+    """Arrow calls the invalid-row handler with the row's text decoded as UTF-8; when that
+    fails, Python would print "Exception ignored in …" on stderr. Collect it instead."""
+    caught: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def hook(info: sys.UnraisableHookArgs) -> None:
+        if info.exc_value is not None:
+            caught.append(info.exc_value)
+
+    sys.unraisablehook = hook
+    try:
+        yield caught
+    finally:
+        sys.unraisablehook = previous
+
+
 def csv_header_end(data: bytes, start: int = 0) -> int:
     """Byte offset just past the record that starts at ``start`` (the header by default)."""
     end = start
@@ -220,6 +251,16 @@ def csv_header_end(data: bytes, start: int = 0) -> int:
         if not in_quotes:
             break
     return min(end, len(data))
+
+
+def header_end_offset(data: bytes, lines: int) -> int:
+    """Byte offset just past the first ``lines`` physical lines."""
+    end = 0
+    for _ in range(lines):
+        end = data.find(b"\n", end) + 1
+        if end == 0:
+            return len(data)
+    return end
 
 
 def sniff_delimiter(data: bytes) -> str:
@@ -244,7 +285,10 @@ def csv_header(
         stop = csv_header_end(data, end)
         starts.append(end)
         text = data[end:stop].decode("utf-8")
-        row = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        try:
+            row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        except csv.Error:  # a stray NUL or CR: not a header; missing columns say so
+            row = [text.strip()]
         records.append([h.strip() for h in row])
         end = stop
         if any(records[-1]) and (options.table is None or options.is_header(records[-1])):
