@@ -80,8 +80,12 @@ def parquet(name: str, column: str, values: pa.Array) -> Damage:
     return apply
 
 
-ORDERS_CN_DATES = (lambda t: t.replace("2024-06-01 10:02:00", "2024年6月1日 10:02")
-                   .replace("2024-05-28 09:00:00", "2024/5/28 9:00"))
+def orders_cn_dates(text: str) -> str:
+    return (text.replace("2024-06-01 10:02:00", "2024年6月1日 10:02")
+            .replace("2024-05-28 09:00:00", "2024/5/28 9:00"))
+
+
+TITLE = "店铺订单报表\n导出时间 2024-06-30\n\n"
 
 HARMLESS: dict[str, Damage] = {
     "utf-8 BOM": raw_bytes("messages.csv", lambda b: b"\xef\xbb\xbf" + b),
@@ -91,11 +95,11 @@ HARMLESS: dict[str, Damage] = {
     "UTF-16 LE without BOM": edit("messages.csv", lambda t: t, "utf-16-le"),
     "UTF-16 BE without BOM": edit("ratings.csv", lambda t: t, "utf-16-be"),
     "blank lines at the end": edit("messages.csv", lambda t: t + "\n\n\n"),
-    "title rows above the header": edit("orders.csv", lambda t: "店铺订单报表\n导出时间 2024-06-30\n\n" + t),
+    "title rows above the header": edit("orders.csv", lambda t: TITLE + t),
     "an extra column": edit("ratings.csv", lambda t: "".join(
         line + (",备注\n" if i == 0 else ",已回访\n")
         for i, line in enumerate(t.splitlines()))),
-    "Chinese date forms": edit("orders.csv", ORDERS_CN_DATES),
+    "Chinese date forms": edit("orders.csv", orders_cn_dates),
     "epoch milliseconds": edit("orders.csv", lambda t: t.replace("2024-06-01 10:03:00",
                                                                   "1717207380000")),
     "thousands separator and ¥": edit("orders.csv", lambda t: t.replace("1299.00",
@@ -148,8 +152,9 @@ HARMFUL: dict[str, tuple[Damage, str, int, str]] = {
                                "cut off"),
     "NUL byte": (raw_bytes("messages.csv", lambda b: b[:100] + b"\x00" + b[100:]),
                  "messages.csv", 2, "NUL"),
-    "XLSX merged team cells": (xlsx("agents.csv", merge="D2:D3", text=FILES["agents.csv"]
-                                    .replace("售后组", "")), "agents.xlsx", 2, "merged cells D2:D3"),
+    "XLSX merged team cells": (
+        xlsx("agents.csv", merge="D2:D3", text=FILES["agents.csv"].replace("售后组", "")),
+        "agents.xlsx", 2, "merged cells D2:D3"),
     "XLSX sheets of different tables": (xlsx("orders.csv", split=1, other_header=["备注"]),
                                         "orders.xlsx", 0, "'续表'"),
     "Parquet list column": (parquet("orders.csv", "order_id", pa.array([[1], [2], [3]])),

@@ -146,7 +146,7 @@ def check_no_nul(data: bytes, source: str) -> bytes:
     first = data.find(b"\x00")
     if first < 0:
         return data
-    errors = []
+    errors: list[RowError] = []
     while first >= 0 and len(errors) < MAX_REPORTED:
         prefix = data[:first].decode("utf-8", errors="replace")
         errors.append(located(source, prefix, b"\x00", "a NUL byte (the file is damaged)"))

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kefu.ingest import IngestError, LoadResult, RowError, load_dir, table_for_file
-from kefu.ingest.load import check_allow_empty, check_tz, resolve_profile
+from kefu.ingest.load import check_allow_empty, check_tz, read_typed, resolve_profile
 from kefu.ingest.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -140,8 +140,6 @@ class Workspace:
         digest = hashlib.sha256(data).hexdigest()
         target = self.table_dir(name) / f"{digest}.parquet"
         mapping = resolve_profile(profile)
-        from kefu.ingest.load import read_typed
-
         typed = read_typed(src, name, src.name, tz, mapping, name in empty_ok)
         errors = typed.errors + self.unknown_agents(typed, new_agents)
         errors.sort(key=lambda e: (e.sheet, e.line, e.column))
