@@ -261,7 +261,7 @@ def type_column(
     elif column.kind is Kind.TIMESTAMP:
         result = convert.to_timestamp(source, tz)
         date_only = result.bad & convert.mask(pc.match_substring_regex(
-            convert.to_text(source), convert.DATE_ONLY))
+            convert.to_text(source), convert.DATE_ONLY)) if result.bad.any() else result.bad
         problems.add_mask(date_only, name,
                           "a date without a time of day (a timestamp needs at least HH:MM)")
         problems.add_mask(result.bad & ~date_only, name,
@@ -276,7 +276,7 @@ def type_column(
         values = result.values
     elif column.kind is Kind.MONEY:
         result = convert.to_money(source)
-        comma = result.bad & convert.decimal_comma(source)
+        comma = result.bad & convert.decimal_comma(source) if result.bad.any() else result.bad
         problems.add_mask(comma, name, (
             "a decimal comma? kefu reads ',' only as a thousands separator between groups "
             "of three digits; write the amount with a decimal point (299.00)"))
