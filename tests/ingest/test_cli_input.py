@@ -34,13 +34,16 @@ def test_out_into_a_missing_folder_is_refused_before_any_work(tmp_path: Path) ->
 
 
 def test_allow_empty_from_the_command_line(tmp_path: Path) -> None:
-    folder = clean_shop(tmp_path)
+    folder = clean_shop(tmp_path / "exports")
     (folder / "ratings.csv").write_text("agent_id,buyer_id,rated_at,score,comment\n")
-    args = ["--data", str(folder), "--start", "2024-06-01", "--end", "2024-06-30"]
-    code, output, _ = metrics(*args)
-    assert code == 2 and "ratings.csv:1: the file has a header but no rows" in output
-    code, output, _ = metrics(*args, "--allow-empty", "ratings")
-    assert code == 0, output
+    args = ["import", str(folder / "agents.csv"), str(folder / "ratings.csv"),
+            "--workspace", str(tmp_path / "ws")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "ratings.csv:1: the file has a header but no rows" in result.output
+    result = CliRunner().invoke(app, [*args, "--allow-empty", "ratings"])
+    assert result.exit_code == 0, result.output
+    assert "imported 0 rows into ratings" in result.output
 
 
 def test_the_printer_escapes_markup_and_cuts_long_lines() -> None:
