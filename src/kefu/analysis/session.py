@@ -103,6 +103,7 @@ class Analysis:
             skip_bad_rows=self.options.skip_bad_rows,
             profile=self.options.profile,
             progress=progress,
+            allow_empty=self.options.allow_empty,
         )
 
     # --- answers ----------------------------------------------------------------
