@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -691,9 +692,11 @@ def _dictionary(
 ) -> pa.DictionaryArray:
     """A dictionary-encoded text column; ``valid`` False = null.
 
-    The dictionary keeps only the values in use: pyarrow writes Parquet
-    dictionary pages of arrays with unused entries with stray bytes, which
-    breaks same-seed, same-bytes.
+    The dictionary keeps only the values in use, each once: pyarrow sizes a
+    Parquet dictionary page for every entry of the array's dictionary but
+    writes unused or repeated ones (two templates share a text) not at all,
+    leaving uninitialised heap bytes in the file, which breaks same-seed,
+    same-bytes.
     """
     dictionary = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     idx = indices.astype(np.int64)
@@ -704,9 +707,12 @@ def _dictionary(
     if valid is not None:
         new = np.where(valid, new, 0)
         mask = ~valid
-    return pa.DictionaryArray.from_arrays(
-        pa.array(new.astype(np.int32), mask=mask), dictionary.filter(pa.array(used))
-    )
+    kept = dictionary.filter(pa.array(used))
+    distinct = pc.unique(kept)  # in order of first occurrence
+    if len(distinct) < len(kept):
+        new = pc.index_in(kept, value_set=distinct).to_numpy()[new]
+        kept = distinct
+    return pa.DictionaryArray.from_arrays(pa.array(new.astype(np.int32), mask=mask), kept)
 
 
 def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
