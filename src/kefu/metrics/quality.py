@@ -10,9 +10,10 @@ chats (docs/qa.md, "Measured on real chats"); qa scan's ``negative`` (sentiment
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,9 +23,12 @@ from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.result import Values
 from kefu.metrics.satisfaction import repeat_contacts
 
+if TYPE_CHECKING:
+    from kefu.qa import Lexicons
+
 FLAGS = (
     "polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy",
-    "policy_refusal", "chat_negative",
+    "policy_refusal", "brush_off", "chat_negative",
 )
 
 # The default automatic scorecard (docs/metrics.md): items with points, each fed
@@ -34,22 +38,44 @@ SCORECARD = {"service_norms": 30, "problem_solving": 30, "attitude": 10}
 EMPATHY_WINDOW = 2  # an empathetic answer within the next 2 human agent messages
 
 
-def message_flags(messages: pa.Table) -> pa.Table:
+def message_flags(messages: pa.Table, lexicons: Lexicons | None = None) -> pa.Table:
     """One row of qa_* flags per message: checks run on human agent and buyer messages.
 
-    The checked messages are judged in conversation order, so that the chat
-    rules see the previous turn (an agent's goodbye right after a negative buyer
-    turn is a brush-off); bot and auto-reply messages are left out of the
-    context as well as of the checks.
+    Each distinct text is judged once (what kefu.analysis.check_cache stores);
+    then with_context applies the one rule that needs the conversation.
     """
     from kefu.qa import flag_messages
 
+    human, checked = checked_roles(messages)
+    texts = pc.if_else(checked, pc.fill_null(messages.column("content"), ""), "")
+    flags = flag_messages(texts, human, lexicons)  # Arrow columns: no Python list of every message
+    table = pa.table({f"qa_{name}": pc.and_(flags.column(name), checked) for name in FLAGS})
+    return with_context(table, messages)
+
+
+def checked_roles(messages: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """(human agent, human agent or buyer) per message: auto-replies and bots are not checked."""
     sender = messages.column("sender")
     auto_reply = pc.fill_null(messages.column("auto_reply"), False)
-    human = pc.and_(pc.equal(sender, "agent"), pc.invert(auto_reply))
-    buyer = pc.equal(sender, "buyer")
-    checked = pc.fill_null(pc.or_(human, buyer), False)
+    human = pc.fill_null(pc.and_(pc.equal(sender, "agent"), pc.invert(auto_reply)), False)
+    checked = pc.fill_null(pc.or_(human, pc.equal(sender, "buyer")), False)
+    return human, checked
+
+
+def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
+    """The qa_* flags with the conversation rule applied (docs/qa.md, Chat rules).
+
+    The checked messages are put in conversation order (conversation_id, else
+    shop and buyer; then sent_at and file order), bots and auto-replies left
+    out, and an agent goodbye right after a negative buyer turn becomes a
+    brush-off: forbidden, brush_off and chat_negative.
+    """
+    from kefu.qa.api import CONTEXT_FLAGS, closing_on_complaint
+
+    human, checked = checked_roles(messages)
     rows = pc.indices_nonzero(checked)
+    if len(rows) == 0:
+        return flags
     key = conversation_keys(messages)
     order = pc.take(rows, pc.sort_indices(
         pa.table({
@@ -59,18 +85,23 @@ def message_flags(messages: pa.Table) -> pa.Table:
         }),
         sort_keys=[("key", "ascending"), ("sent_at", "ascending"), ("ordinal", "ascending")],
     ))
-    flags = flag_messages(  # Arrow columns: no Python list of every message
-        pc.fill_null(pc.take(messages.column("content"), order), ""),
-        pc.take(human, order),
-        conversation=pc.take(key, order),
+    negative = pc.take(flags.column("qa_chat_negative"), order)
+    marked = closing_on_complaint(
+        pc.take(messages.column("content"), order),
+        pc.take(human, order).to_numpy(zero_copy_only=False).astype(bool),
+        negative.to_numpy(zero_copy_only=False).astype(bool),
+        pc.take(key, order),
     )
-    positions = order.to_numpy(zero_copy_only=False)
-    columns = {}
-    for name in FLAGS:
-        column = np.zeros(messages.num_rows, dtype=bool)
-        column[positions] = flags.column(name).to_numpy(zero_copy_only=False)
-        columns[f"qa_{name}"] = pa.array(column)
-    return pa.table(columns)
+    if not marked.any():
+        return flags
+    positions = order.to_numpy(zero_copy_only=False)[marked]
+    for name in CONTEXT_FLAGS:
+        column = flags.column(f"qa_{name}").to_numpy(zero_copy_only=False).copy()
+        column[positions] = True
+        flags = flags.set_column(
+            flags.column_names.index(f"qa_{name}"), f"qa_{name}", pa.array(column)
+        )
+    return flags
 
 
 def conversation_keys(messages: pa.Table) -> pa.Array:

@@ -206,11 +206,12 @@ def flag_messages(
     scores = sentiment_scores([text for text, _ in unique], normalised=norms)
     rows = _unique_flags(unique, norms, lexicons)[index]
     if conversation is not None:
-        farewell = np.array(
-            [agent and says_farewell(norm) for (_, agent), norm in zip(unique, norms, strict=True)],
-            dtype=bool,
+        marked = closing_on_complaint(
+            _CodedTexts(codes, dictionary), agent_flags, rows[:, _COLUMN["chat_negative"]],
+            conversation,
         )
-        _closing_on_complaint(rows, farewell[index], agent_flags, _as_list(conversation))
+        columns = np.array([_COLUMN[f] for f in CONTEXT_FLAGS], dtype=np.int64)
+        rows[np.ix_(np.flatnonzero(marked), columns)] = True
     arrays = [pa.array(rows[:, i]) for i in range(len(FLAG_COLUMNS))]
     arrays.append(pa.array(scores[index], type=pa.float64()))
     return pa.Table.from_arrays(arrays, names=[*FLAG_COLUMNS, "sentiment"])
@@ -285,20 +286,51 @@ _HIT_MASK = {
 }
 
 
-def _closing_on_complaint(
-    rows: np.ndarray, farewell: np.ndarray, agent: np.ndarray, conversation: list[object]
-) -> None:
-    """Mark agent goodbyes sent right after a negative buyer turn (in place)."""
-    if len(conversation) != len(rows):
-        raise ValueError(f"{len(rows)} texts but {len(conversation)} conversation keys")
-    codes = pa.array(conversation).dictionary_encode().indices.to_numpy(zero_copy_only=False)
+def closing_on_complaint(
+    texts: Sequence[str | None] | pa.Array | pa.ChunkedArray,
+    is_agent: np.ndarray,
+    negative: np.ndarray,
+    conversation: Sequence[object] | pa.Array | pa.ChunkedArray,
+) -> np.ndarray:
+    """Rows that are an agent goodbye sent right after a negative buyer turn.
+
+    ``negative`` is each row's chat_negative flag; rows of one conversation
+    must be in chat order (they need not be adjacent). Only the few candidate
+    rows (an agent row after a negative buyer row) have their text read.
+    """
+    keys = conversation.combine_chunks() if isinstance(conversation, pa.ChunkedArray) else (
+        conversation if isinstance(conversation, pa.Array) else pa.array(_as_list(conversation))
+    )
+    if len(keys) != len(is_agent):
+        raise ValueError(f"{len(is_agent)} texts but {len(keys)} conversation keys")
+    codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
     order = np.argsort(codes, kind="stable")  # each conversation together, chat order kept
     same = codes[order][1:] == codes[order][:-1]
     previous, current = order[:-1][same], order[1:][same]
-    negative = rows[:, _COLUMN["chat_negative"]]
-    hit = current[agent[current] & farewell[current] & ~agent[previous] & negative[previous]]
-    marked = [_COLUMN["forbidden"], _COLUMN["brush_off"], _COLUMN["chat_negative"]]
-    rows[np.ix_(hit, marked)] = True
+    candidates = current[is_agent[current] & ~is_agent[previous] & negative[previous]]
+    marked = np.zeros(len(is_agent), dtype=bool)
+    for row in candidates.tolist():
+        text = texts[row]
+        text = text.as_py() if isinstance(text, pa.Scalar) else text
+        marked[row] = bool(text) and says_farewell(normalise(str(text)))
+    return marked
+
+
+class _CodedTexts(Sequence[str]):
+    """Row texts as codes into the distinct texts, read one at a time."""
+
+    def __init__(self, codes: np.ndarray, dictionary: list[str]) -> None:
+        self._codes, self._dictionary = codes, dictionary
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, row):  # type: ignore[no-untyped-def]
+        return self._dictionary[int(self._codes[row])]
+
+
+CONTEXT_FLAGS = ("forbidden", "brush_off", "chat_negative")
+"""The flags closing_on_complaint sets."""
 
 
 def _as_list(values: object) -> list[object]:
