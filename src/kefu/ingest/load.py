@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kefu.ingest import convert
 from kefu.ingest.dataset import Dataset
@@ -131,6 +132,37 @@ def read_typed(
         raise IngestError([], f"cannot read {source}: {type(exc).__name__}: {exc}") from exc
 
 
+def stored_schema(name: str) -> pa.Schema:
+    """The schema of a table's rows as a workspace stores them (Workspace.good_rows)."""
+    types = {Kind.TEXT: pa.string(), Kind.ENUM: pa.string(), Kind.BOOL: pa.bool_(),
+             Kind.MONEY: pa.float64(), Kind.INT: pa.int64(),
+             Kind.TIMESTAMP: pa.timestamp("us", "UTC")}
+    return pa.schema([(c.name, types[c.kind]) for c in TABLES[name].columns])
+
+
+def validated_rows(file: Path, name: str, source: str) -> TypedFile | None:
+    """A workspace's stored rows, validated when they were imported: read, not checked again.
+
+    None when the file is not in the schema this kefu stores (an older workspace):
+    then it is read and validated like any export.
+    """
+    if file.suffix != ".parquet":
+        return None
+    try:
+        rows = pq.read_table(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise IngestError([], f"cannot read {source}: {exc}") from exc
+    if not rows.schema.equals(stored_schema(name)):
+        return None
+    columns = {f.name: (rows.column(f.name).cast(convert.TIMESTAMP_US)
+                        if pa.types.is_timestamp(f.type) else rows.column(f.name))
+               for f in rows.schema}
+    numbers = np.arange(rows.num_rows, dtype=np.int64)
+    columns[ROW_COLUMN] = pa.array(numbers)
+    columns[LINE_COLUMN] = pa.array(numbers + 1)  # a stored row's line is its position
+    return TypedFile(source, name, pa.table(columns), [], rows.num_rows)
+
+
 def load_dir(
     path: Path,
     tz: str = "Asia/Shanghai",
@@ -177,8 +209,9 @@ def load_dir(
             source = str(file.relative_to(path))
             if progress is not None:
                 progress(done, total, f"reading {source}")
+            stored = validated_rows(file, name, source) if manifest is not None else None
             typed.setdefault(name, []).append(
-                read_typed(file, name, source, tz, mapping, name in empty_ok))
+                stored or read_typed(file, name, source, tz, mapping, name in empty_ok))
             done += file.stat().st_size
     if progress is not None:
         progress(done, total, "read")
