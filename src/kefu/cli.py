@@ -192,8 +192,10 @@ def with_analysis_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def open_analysis(data: Path, options: AnalysisOptions, progress: bool = False) -> Analysis:
     from kefu.analysis import Analysis
+    from kefu.console import progress_bar
 
-    analysis = checked(lambda: Analysis(data, options, progress=progress))
+    with progress_bar(progress) as bar:
+        analysis = checked(lambda: Analysis(data, options, progress=bar))
     warn(analysis.warnings)
     return analysis
 

@@ -7,8 +7,12 @@ so a damaged 10 MB cell cannot flood the terminal. Only the CLI and the app impo
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import TaskID
 
 MAX_LINE_CHARS = 400
 
@@ -36,3 +40,28 @@ def print_note(line: str, label: str = "") -> None:
     """An informational line; ``label`` (e.g. 'skipped') is shown in yellow before it."""
     prefix = f"[yellow]{escape(label)}:[/] " if label else ""
     err.print(prefix + plain(line), highlight=False, soft_wrap=True)
+
+
+PROGRESS_MIN_BYTES = 20 * 1024 * 1024  # smaller inputs load too fast for a bar
+
+
+@contextlib.contextmanager
+def progress_bar(show: bool = True) -> Iterator[Callable[[int, int, str], None]]:
+    """A reading-progress callback for the core, drawn as a bar on stderr for large inputs."""
+    if not show:
+        yield lambda done, total, label: None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task: list[TaskID] = []
+
+        def advance(done: int, total: int, label: str) -> None:
+            if total < PROGRESS_MIN_BYTES:
+                return
+            if not task:
+                task.append(bar.add_task("loading", total=total))
+            bar.update(task[0], completed=done, description=escape(label))
+
+        yield advance

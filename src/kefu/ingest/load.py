@@ -8,8 +8,7 @@ Nothing is returned unless every row is good or the caller asked to skip bad row
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kefu.ingest import convert
 from kefu.ingest.dataset import Dataset
@@ -35,10 +35,9 @@ from kefu.ingest.validate import (
     type_file,
 )
 
-ProgressCallback = Callable[[int, str], None]
-"""(bytes done, label) → None"""
-
-PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+ProgressCallback = Callable[[int, int, str], None]
+"""(bytes read, bytes in all, label) → None: for a terminal bar or a web page; the
+core never draws one itself."""
 AGENT_TABLES = ("messages", "ratings", "cases", "sessions")
 
 
@@ -133,12 +132,43 @@ def read_typed(
         raise IngestError([], f"cannot read {source}: {type(exc).__name__}: {exc}") from exc
 
 
+def stored_schema(name: str) -> pa.Schema:
+    """The schema of a table's rows as a workspace stores them (Workspace.good_rows)."""
+    types = {Kind.TEXT: pa.string(), Kind.ENUM: pa.string(), Kind.BOOL: pa.bool_(),
+             Kind.MONEY: pa.float64(), Kind.INT: pa.int64(),
+             Kind.TIMESTAMP: pa.timestamp("us", "UTC")}
+    return pa.schema([(c.name, types[c.kind]) for c in TABLES[name].columns])
+
+
+def validated_rows(file: Path, name: str, source: str) -> TypedFile | None:
+    """A workspace's stored rows, validated when they were imported: read, not checked again.
+
+    None when the file is not in the schema this kefu stores (an older workspace):
+    then it is read and validated like any export.
+    """
+    if file.suffix != ".parquet":
+        return None
+    try:
+        rows = pq.read_table(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise IngestError([], f"cannot read {source}: {exc}") from exc
+    if not rows.schema.equals(stored_schema(name)):
+        return None
+    columns = {f.name: (rows.column(f.name).cast(convert.TIMESTAMP_US)
+                        if pa.types.is_timestamp(f.type) else rows.column(f.name))
+               for f in rows.schema}
+    numbers = np.arange(rows.num_rows, dtype=np.int64)
+    columns[ROW_COLUMN] = pa.array(numbers)
+    columns[LINE_COLUMN] = pa.array(numbers + 1)  # a stored row's line is its position
+    return TypedFile(source, name, pa.table(columns), [], rows.num_rows)
+
+
 def load_dir(
     path: Path,
     tz: str = "Asia/Shanghai",
     skip_bad_rows: bool = False,
     profile: Path | None = None,
-    progress: bool = False,
+    progress: ProgressCallback | None = None,
     *,
     allow_empty: Collection[str] = (),
 ) -> LoadResult:
@@ -173,14 +203,18 @@ def load_dir(
         total = sum(p.stat().st_size for paths in found.values() for p in paths)
     except OSError as exc:
         raise IngestError([], f"cannot read {exc.filename}: {exc.strerror}") from exc
-    with progress_bar(progress and total > PROGRESS_MIN_BYTES, total) as advance:
-        for name, paths in found.items():
-            for file in paths:
-                source = str(file.relative_to(path))
-                advance(0, f"reading {source}")
-                typed.setdefault(name, []).append(
-                    read_typed(file, name, source, tz, mapping, name in empty_ok))
-                advance(file.stat().st_size, f"read {source}")
+    done = 0
+    for name, paths in found.items():
+        for file in paths:
+            source = str(file.relative_to(path))
+            if progress is not None:
+                progress(done, total, f"reading {source}")
+            stored = validated_rows(file, name, source) if manifest is not None else None
+            typed.setdefault(name, []).append(
+                stored or read_typed(file, name, source, tz, mapping, name in empty_ok))
+            done += file.stat().st_size
+    if progress is not None:
+        progress(done, total, "read")
     result = assemble(typed, tz, skip_bad_rows)
     result.warnings[:0] = warnings
     return result
@@ -340,21 +374,3 @@ def finish(table: Table, rows: pa.Table, tz: str) -> pa.Table:
             columns[column.name] = values
     columns["ordinal"] = rows.column("ordinal").cast(pa.int64())
     return pa.table(columns)
-
-
-@contextlib.contextmanager
-def progress_bar(show: bool, total: int) -> Iterator[ProgressCallback]:
-    if not show:
-        yield lambda size, label: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("loading", total=total)
-
-        def advance(size: int, label: str) -> None:
-            bar.update(task, advance=size, description=label)
-
-        yield advance

@@ -34,7 +34,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kefu.ingest import IngestError, LoadResult, RowError, load_dir, table_for_file
-from kefu.ingest.load import check_allow_empty, check_tz, read_typed, resolve_profile
+from kefu.ingest.load import (
+    ProgressCallback,
+    check_allow_empty,
+    check_tz,
+    read_typed,
+    resolve_profile,
+)
 from kefu.ingest.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -312,7 +318,7 @@ class Workspace:
         self,
         tz: str = "Asia/Shanghai",
         skip_bad_rows: bool = False,
-        progress: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> LoadResult:
         """All imported tables, merged and checked across tables (see ingest.load_dir);
         leftovers of interrupted imports are removed first."""
