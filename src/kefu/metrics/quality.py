@@ -184,6 +184,7 @@ def components(ctx: Context) -> list[ir.Table]:
         m.group_by("agent_no").aggregate(
             forbidden_hits=m.qa_forbidden.sum().cast("int64"),
             offsite_hits=m.qa_offsite.sum().cast("int64"),
+            policy_refusals=m.qa_policy_refusal.sum().cast("int64"),
             negative_messages=m.qa_chat_negative.sum().cast("int64"),
         ),
     ]
@@ -194,6 +195,7 @@ def derive(c: Components, ctx: Context) -> Values:
         "polite_rate": ratio(c.get("polite_conversations", 0), c.get("conversations", 0)),
         "forbidden_hits": c.get("forbidden_hits", 0),
         "offsite_hits": c.get("offsite_hits", 0),
+        "policy_refusals": c.get("policy_refusals", 0),
         "negative_emotion_rate": ratio(
             c.get("negative_messages", 0), c.get("human_messages", 0)
         ),

@@ -181,6 +181,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("offsite_hits", "站外交易引导", "Off-platform steering", _D, "count", _QA,
            "human agent messages steering the buyer off the platform",
            evidence="messages", additive=True),
+    Metric("policy_refusals", "婉拒次数", "Polite policy refusals", _D, "count", _QA,
+           "human agent messages refusing politely with a reason (apology or reason + "
+           "没办法/无法 …); not forbidden; counts only where a scheme scores it "
+           "(review-set F1 0.77; docs/qa.md)",
+           evidence="messages", additive=True),
     Metric("negative_emotion_rate", "负面情绪率", "Negative tone rate", _D, "ratio", _QA,
            "human agent messages judged negative / human agent messages; negative = "
            "rule-based chat verdict (hostile phrase, forbidden phrase, bare refusal, "
