@@ -10,10 +10,12 @@ chats (docs/qa.md, "Measured on real chats"); qa scan's ``negative`` (sentiment
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -68,35 +70,30 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     The checked messages are put in conversation order (conversation_id, else
     shop and buyer; then sent_at and file order), bots and auto-replies left
     out, and an agent goodbye right after a negative buyer turn becomes a
-    brush-off: forbidden, brush_off and chat_negative.
+    brush-off: forbidden, brush_off and chat_negative. Keys and order are integers
+    (one numpy sort), and only the few candidate rows have their text read.
     """
     from kefu.qa.api import CONTEXT_FLAGS, closing_on_complaint
 
     human, checked = checked_roles(messages)
-    rows = pc.indices_nonzero(checked)
+    rows = _numpy(pc.indices_nonzero(checked)).astype(np.int64)
     if len(rows) == 0:
         return flags
-    key = conversation_keys(messages)
-    order = pc.take(rows, pc.sort_indices(
-        pa.table({
-            "key": pc.take(key, rows),
-            "sent_at": pc.take(messages.column("sent_at"), rows),
-            "ordinal": pc.take(messages.column("ordinal"), rows),
-        }),
-        sort_keys=[("key", "ascending"), ("sent_at", "ascending"), ("ordinal", "ascending")],
-    ))
-    negative = pc.take(flags.column("qa_chat_negative"), order)
+    key = conversation_keys(messages)[rows]
+    sent = _numpy(pc.cast(messages.column("sent_at"), pa.int64()))[rows]
+    ordinal = _numpy(messages.column("ordinal"))[rows]
+    sort = np.lexsort((ordinal, sent, key))
+    order = rows[sort]
+    negative = _numpy(flags.column("qa_chat_negative")).astype(bool)[order]
     marked = closing_on_complaint(
-        pc.take(messages.column("content"), order),
-        pc.take(human, order).to_numpy(zero_copy_only=False).astype(bool),
-        negative.to_numpy(zero_copy_only=False).astype(bool),
-        pc.take(key, order),
+        _InOrder(messages.column("content"), order),
+        _numpy(human).astype(bool)[order], negative, pa.array(key[sort]),
     )
     if not marked.any():
         return flags
-    positions = order.to_numpy(zero_copy_only=False)[marked]
+    positions = order[marked]
     for name in CONTEXT_FLAGS:
-        column = flags.column(f"qa_{name}").to_numpy(zero_copy_only=False).copy()
+        column = _numpy(flags.column(f"qa_{name}")).astype(bool).copy()
         column[positions] = True
         flags = flags.set_column(
             flags.column_names.index(f"qa_{name}"), f"qa_{name}", pa.array(column)
@@ -104,16 +101,50 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     return flags
 
 
-def conversation_keys(messages: pa.Table) -> pa.Array:
-    """The conversation of each message: conversation_id, else its shop and buyer."""
-    thread = pc.binary_join_element_wise(
-        pc.cast(messages.column("shop_id"), pa.string()),
-        pc.cast(messages.column("buyer_id"), pa.string()), "\x1f",
-    )
-    conversation = pc.cast(messages.column("conversation_id"), pa.string())
-    key = pc.coalesce(pc.binary_join_element_wise("c", conversation, "\x1f"),
-                      pc.binary_join_element_wise("t", thread, "\x1f"))
-    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
+def conversation_keys(messages: pa.Table) -> np.ndarray[Any, Any]:
+    """The conversation of each message as an integer: conversation_id, else shop and buyer.
+
+    Codes of conversation_id come first (0 … n-1); a row without one gets
+    n + shop code × buyers + buyer code, so the two kinds never collide.
+    """
+    def codes(name: str) -> tuple[np.ndarray[Any, Any], int]:
+        encoded = messages.column(name).combine_chunks().dictionary_encode()
+        values = _numpy(pc.fill_null(encoded.indices, -1)).astype(np.int64)
+        return values, len(encoded.dictionary)
+
+    conversation, n_conversations = codes("conversation_id")
+    shop, _ = codes("shop_id")
+    buyer, n_buyers = codes("buyer_id")
+    thread = n_conversations + (shop + 1) * (n_buyers + 1) + buyer + 1
+    return np.where(conversation >= 0, conversation, thread)
+
+
+class _InOrder(Sequence[str | None]):
+    """A text column read in another order, one row at a time (only candidates are read)."""
+
+    def __init__(self, texts: pa.ChunkedArray | pa.Array, order: np.ndarray[Any, Any]) -> None:
+        self.texts, self.order = texts, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> str | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str | None]: ...
+
+    def __getitem__(self, index: int | slice) -> str | None | Sequence[str | None]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        value: str | None = self.texts[int(self.order[index])].as_py()
+        return value
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return np.asarray(values.to_numpy(zero_copy_only=False))
 
 
 def conversation_checks(ctx: Context) -> ir.Table:
