@@ -1,0 +1,211 @@
+"""The only app code that calls the core (ingest, store, metrics, scoring, demo).
+
+Routes and the CLI call these functions; they take and return plain values
+(paths, text, JSON-ready dicts), so the app never holds core objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Progress = Callable[[int, str], None]
+
+
+# ---------------------------------------------------------------------------- uploads
+
+
+@dataclass(frozen=True)
+class BadRow:
+    file: str
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+class UploadRejected(Exception):
+    """The upload was refused; nothing was imported."""
+
+    def __init__(self, message: str, rows: list[BadRow]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.rows = rows
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    file: str
+    table: str
+    rows: int
+    already_imported: bool
+
+
+def import_uploads(workspace: Path, files: list[Path], tz: str) -> list[ImportedFile]:
+    """`kefu import` for uploaded files: all validated before any is written."""
+    from kefu.ingest import IngestError
+    from kefu.store import Workspace
+
+    try:
+        reports = Workspace(workspace).import_files(files, tz=tz)
+    except IngestError as exc:
+        rows = [BadRow(Path(e.file).name, e.line, e.column, str(e.value), e.reason)
+                for e in exc.errors]
+        message = exc.message if exc.message is not None else (
+            f"{len({(r.file, r.line) for r in rows})} bad rows; nothing was imported"
+        )
+        raise UploadRejected(message, rows) from None
+    return [ImportedFile(r.source.name, r.table, r.rows, r.already_imported) for r in reports]
+
+
+def workspace_agents(workspace: Path) -> list[dict[str, str]]:
+    """The imported agents (id, name, shop, team, role), for linking users to them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kefu.store import Workspace
+
+    files = sorted(Workspace(workspace).table_dir("agents").glob("*.parquet"))
+    if not files:
+        return []
+    table = pa.concat_tables([pq.read_table(f) for f in files])
+    seen: dict[str, dict[str, str]] = {}
+    for row in table.to_pylist():  # a later file's row wins, as the loader merges them
+        seen[str(row["agent_id"])] = {
+            "agent_id": str(row["agent_id"]),
+            "name": str(row.get("name") or ""),
+            "shop_id": str(row.get("shop_id") or ""),
+            "team": str(row.get("team") or ""),
+            "role": str(row.get("role") or ""),
+        }
+    return sorted(seen.values(), key=lambda r: r["agent_id"])
+
+
+# ---------------------------------------------------------------------------- schemes
+
+
+@dataclass(frozen=True)
+class SchemeProblem:
+    line: int | None
+    where: str
+    message: str
+
+
+def templates() -> dict[str, str]:
+    """Built-in scheme templates: name → YAML text."""
+    from kefu.scoring.scheme import TEMPLATES_DIR
+
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(TEMPLATES_DIR.glob("*.yaml"))}
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at a validation error's location (deepest found)."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            nxt = node.value[part] if part < len(node.value) else None
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    if line is None and root is not None:
+        line = root.start_mark.line + 1
+    return line
+
+
+def check_scheme(text: str) -> tuple[str | None, list[SchemeProblem]]:
+    """(scheme name, problems): validation as `kefu evaluate` does it, each at its line."""
+    from pydantic import ValidationError
+
+    from kefu.scoring.scheme import Scheme, SchemeError, parse_scheme
+
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return None, [SchemeProblem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    try:
+        scheme = parse_scheme(data)
+    except SchemeError as exc:
+        if not isinstance(data, dict):
+            return None, [SchemeProblem(1, "", str(exc))]
+        try:
+            Scheme.model_validate(data)
+        except ValidationError as detail:
+            return None, [
+                SchemeProblem(
+                    _line_of(root, tuple(e["loc"])),
+                    ".".join(str(p) for p in e["loc"]),
+                    str(e["msg"]).removeprefix("Value error, "),
+                )
+                for e in detail.errors()
+            ]
+        return None, [SchemeProblem(None, "", str(exc))]
+    return scheme.name, []
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(
+    workspace: Path, scheme_yaml: str, start: dt.date, end: dt.date, tz: str,
+    progress: Progress,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`kefu evaluate` on the workspace: (the evaluation's JSON, a manifest of its inputs)."""
+    from kefu import __version__
+    from kefu.scoring.run import evaluate_dir
+
+    progress(10, "loading")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scheme.yaml"
+        path.write_text(scheme_yaml, encoding="utf-8")
+        progress(30, "computing")
+        evaluation = evaluate_dir(workspace, path, start, end, tz=tz)
+    progress(90, "storing")
+    result = evaluation.to_json_dict()
+    manifest = {
+        "kefu": __version__,
+        "tz": tz,
+        "scheme_sha256": result["scheme"].get("sha256"),
+        "inputs": _fingerprints(workspace),
+    }
+    return result, manifest
+
+
+def _fingerprints(workspace: Path) -> dict[str, list[str]]:
+    """The stored files each table was read from (named by the sha256 of their source)."""
+    from kefu.ingest.schema import TABLES
+    from kefu.store import Workspace
+
+    ws = Workspace(workspace)
+    return {t: sorted(p.stem for p in ws.table_dir(t).glob("*.parquet")) for t in TABLES}
+
+
+# ---------------------------------------------------------------------------- labels, demo
+
+
+def metric_label(key: str, lang: str) -> str:
+    from kefu.metrics.registry import BY_KEY
+
+    metric = BY_KEY.get(key)
+    if metric is None:
+        return key
+    return metric.label_en if lang == "en" else metric.label_zh
+
+
+def make_demo_shop(out: Path, messages: int = 20_000, agents: int = 12) -> str:
+    from kefu.demo import DemoConfig, generate
+
+    return generate(out, DemoConfig(messages=messages, agents=agents))

@@ -1,0 +1,46 @@
+"""Rendering pages: one Jinja environment with the wording and number filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kefu.app import i18n, permissions, services
+from kefu.app.deps import Signed, get_lang
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters.update(
+    money=i18n.money, pct=i18n.pct, score=i18n.score, metric_value=i18n.metric_value
+)
+
+
+def _metric_unit(key: str) -> str:
+    from kefu.metrics.registry import BY_KEY  # labels and units come from the one registry
+
+    metric = BY_KEY.get(key)
+    return metric.unit if metric else ""
+
+
+TEMPLATES.env.globals.update(metric_unit=_metric_unit, Action=permissions.Action)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], signed: Signed | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = get_lang(request)
+    ctx = {
+        "lang": lang,
+        "t": lambda key, **kw: i18n.t(key, lang).format(**kw) if kw else i18n.t(key, lang),
+        "label": lambda key: services.metric_label(key, lang),
+        "user": signed.user if signed else None,
+        "csrf": signed.session.csrf_token if signed else "",
+        "may": (lambda action: permissions.may(signed.user, action)) if signed else (
+            lambda action: False),
+        **context,
+    }
+    return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
