@@ -64,14 +64,14 @@ def create_scheme(request: Request, db: DbDep, signed: CheckedDep,
     return RedirectResponse(f"/schemes/{scheme.id}", status_code=303)
 
 
-@router.get("/schemes/{scheme_id}")
+@router.get("/schemes/{scheme_id:int}")
 def scheme_page(request: Request, db: DbDep, signed: SignedDep, scheme_id: int) -> Response:
     scheme = _scheme(db, signed.user, scheme_id)
     return render(request, "scheme_edit.html", {
         "scheme": scheme, "text": scheme.latest.yaml_text, "problems": []}, signed)
 
 
-@router.post("/schemes/{scheme_id}")
+@router.post("/schemes/{scheme_id:int}")
 def save_scheme(request: Request, db: DbDep, signed: CheckedDep, scheme_id: int,
                 yaml_text: Annotated[str, Form()],
                 note: Annotated[str, Form()] = "") -> Response:
@@ -91,7 +91,7 @@ def save_scheme(request: Request, db: DbDep, signed: CheckedDep, scheme_id: int,
     return RedirectResponse(f"/schemes/{scheme.id}", status_code=303)
 
 
-@router.get("/schemes/{scheme_id}/versions/{number}")
+@router.get("/schemes/{scheme_id:int}/versions/{number:int}")
 def scheme_version_page(request: Request, db: DbDep, signed: SignedDep, scheme_id: int,
                         number: int) -> Response:
     scheme = _scheme(db, signed.user, scheme_id)

@@ -6,8 +6,9 @@ import shutil
 import tempfile
 from pathlib import Path, PurePath
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from kefu.app import audit, directory, permissions, services
 from kefu.app.deps import CheckedDep, DbDep, SettingsDep, SignedDep
