@@ -20,11 +20,13 @@ demo: $(STAMP)  ## generate the demo shop and print every agent's metrics
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_metrics.py

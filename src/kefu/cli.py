@@ -7,15 +7,26 @@ Exit code 2 means bad input, with a message naming what is wrong.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import json
 import sys
+import typing
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic.fields import FieldInfo
 from rich.console import Console
+from rich.markup import escape
+
+from kefu.config import AnalysisFields, get_settings
+from kefu.options import AnalysisOptions
+
+if TYPE_CHECKING:
+    from kefu.analysis import Analysis
 
 app = typer.Typer(
     help="kefu — fair, explainable evaluation of customer-service agents (客服考核).",
@@ -35,11 +46,6 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-class Engine(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
-
-
 class OutFormat(StrEnum):
     json = "json"
     csv = "csv"
@@ -48,12 +54,11 @@ class OutFormat(StrEnum):
 
 
 # Options shared by several commands, declared once (FastAPI-style Annotated aliases).
-DataOpt = Annotated[Path, typer.Option("--data", help="folder of canonical files")]
+DataOpt = Annotated[Path, typer.Option(
+    "--data", "--workspace", help="folder of export files, or a workspace (kefu import)")]
 StartOpt = Annotated[str, typer.Option("--start", help="first day, YYYY-MM-DD")]
 EndOpt = Annotated[str, typer.Option("--end", help="last day (inclusive), YYYY-MM-DD")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")]
-TzOpt = Annotated[str, typer.Option("--tz", help="shop time zone")]
-NoQaOpt = Annotated[bool, typer.Option("--no-qa", help="skip the quality metrics")]
 SchemeOpt = Annotated[Path, typer.Option("--scheme", help="scheme YAML (or presale/aftersale)")]
 ManualOpt = Annotated[
     Path | None, typer.Option("--manual", help="supervisor scores: agent_id,item,points")
@@ -61,30 +66,40 @@ ManualOpt = Annotated[
 HistoryOpt = Annotated[
     Path | None, typer.Option("--history", help="folder of earlier `kefu evaluate` JSON")
 ]
-ProfileOpt = Annotated[
-    Path | None, typer.Option("--profile", help="mapping profile (YAML) for the exports")
-]
-SkipBadOpt = Annotated[
-    bool, typer.Option("--skip-bad-rows", help="load the good rows of files with bad rows")
-]
-SHOP_TZ = "Asia/Shanghai"
 
 
 def fail(message: str) -> NoReturn:
     """Print a clear message and exit 2 (bad input), as cli.md requires."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
-def scored(call: Callable[[], T]) -> T:
-    """Run a scoring command's work; a bad scheme, data file or value exits 2."""
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def checked(call: Callable[[], T]) -> T:
+    """Run a command's work; bad input (data, scheme, option, file) exits 2 with a sentence."""
+    from pydantic import ValidationError
+
     from kefu.ingest import IngestError
     from kefu.scoring.scheme import SchemeError
 
     try:
         return call()
-    except (SchemeError, IngestError, ValueError, OSError) as exc:
-        fail(str(exc))
+    except ValidationError as exc:
+        fail(_validation_message(exc))
+    except (SchemeError, IngestError, ValueError, KeyError, OSError) as exc:
+        fail(str(exc).strip("'\""))
+
+
+def _validation_message(exc: Any) -> str:
+    parts = []
+    for error in exc.errors():
+        where = "--" + "-".join(str(p) for p in error["loc"]).replace("_", "-")
+        parts.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "; ".join(parts)
 
 
 def parse_day(value: str, option: str) -> dt.date:
@@ -92,6 +107,13 @@ def parse_day(value: str, option: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is not a date YYYY-MM-DD")
+
+
+def period(start: str, end: str) -> tuple[dt.date, dt.date]:
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    if last < first:
+        fail(f"--end {end} is before --start {start}")
+    return first, last
 
 
 def write_output(text: str | bytes, out: Path | None) -> None:
@@ -107,93 +129,103 @@ def write_output(text: str | bytes, out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
 
 
+# --- the analysis options, built from their one declaration (kefu.config) ------
+
+def _option_parameter(name: str, field: FieldInfo, default: Any) -> inspect.Parameter:
+    flag = "--" + name.replace("_", "-")
+    shown = "" if default is None else f" (default {default})"
+    kind = field.annotation
+    if kind is bool:
+        spec = typer.Option(f"{flag}/--no-{flag[2:]}", help=f"{field.description}{shown}")
+        annotation: Any = bool | None
+    else:
+        spec = typer.Option(flag, help=f"{field.description}{shown}")
+        base: Any = Path if "Path" in str(kind) else str
+        if kind in (float, int):
+            base = kind
+        annotation = base | None
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                             default=None, annotation=Annotated[annotation, spec])
+
+
+def with_analysis_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command every analysis option (--tz, --session-gap-min, … --skip-bad-rows).
+
+    The command receives them as one ``options: AnalysisOptions``; values not given
+    come from the settings (KEFU_* variables, kefu.toml).
+    """
+    defaults = get_settings().model_dump()
+    extra = [_option_parameter(name, field, defaults.get(name))
+             for name, field in AnalysisFields.model_fields.items()]
+    signature = inspect.signature(command)
+    own = [p for p in signature.parameters.values() if p.name != "options"]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        given = {p.name: kwargs.pop(p.name) for p in extra}
+        options = checked(lambda: AnalysisOptions.model_validate(given))
+        command(options=options, **kwargs)
+
+    hints = typing.get_type_hints(command, include_extras=True)
+    parameters = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own] + extra
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    # Typer reads the annotations too: give it the options' real types
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
+
+
+def open_analysis(data: Path, options: AnalysisOptions, progress: bool = False) -> Analysis:
+    from kefu.analysis import Analysis
+
+    analysis = checked(lambda: Analysis(data, options, progress=progress))
+    warn(analysis.warnings)
+    return analysis
+
+
 @app.command()
+@with_analysis_options
 def metrics(
     data: DataOpt,
     start: StartOpt,
     end: EndOpt,
-    engine: Annotated[Engine, typer.Option(help="analytics engine")] = Engine.duckdb,
+    options: AnalysisOptions,
     format: Annotated[OutFormat, typer.Option("--format", help="output format")] = (
         OutFormat.json
     ),
     out: OutOpt = None,
-    session_gap_min: Annotated[float, typer.Option(help="conversation split gap, minutes")] = 30,
-    response_target_s: Annotated[float, typer.Option(help="on-time response target, s")] = 30,
-    conversion_window_days: Annotated[int, typer.Option(help="conversion window, days")] = 1,
-    repeat_window_h: Annotated[float, typer.Option(help="repeat-contact window, hours")] = 48,
-    tz: TzOpt = SHOP_TZ,
-    no_qa: NoQaOpt = False,
-    skip_bad_rows: SkipBadOpt = False,
-    profile: ProfileOpt = None,
 ) -> None:
     """Compute every metric of metrics.md per agent, team and shop for a period."""
-    import pyarrow as pa
-
-    from kefu.ingest import IngestError, load_dir
-    from kefu.metrics import MetricParams, compute
     from kefu.metrics.export import render
 
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    if last < first:
-        fail(f"--end {end} is before --start {start}")
-    try:
-        params = MetricParams(
-            session_gap_min=session_gap_min,
-            response_target_s=response_target_s,
-            conversion_window_days=conversion_window_days,
-            repeat_window_h=repeat_window_h,
-            tz=tz,
-        )
-    except ValueError as exc:
-        fail(str(exc))
-    try:
-        loaded = load_dir(data, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
-                          progress=format is not OutFormat.table or out is not None)
-    except IngestError as exc:
-        fail(str(exc))
-    for line in loaded.warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
-    dataset = loaded.dataset
-    if no_qa:  # the text is only read by the checks: free it before the heavy part
-        dataset.messages = dataset.messages.drop_columns(["content"])
-        del loaded
-        pa.default_memory_pool().release_unused()
-    try:
-        result = compute(dataset, first, last, params, engine=engine.value, qa=not no_qa)
-    except ValueError as exc:
-        fail(str(exc))
+    first, last = period(start, end)
+    quiet = format is OutFormat.table and out is None
+    with open_analysis(data, options, progress=not quiet) as analysis:
+        result = checked(lambda: analysis.metrics(first, last))
     write_output(render(result, format.value), out)
 
 
 @app.command()
+@with_analysis_options
 def evidence(
     data: DataOpt,
     start: StartOpt,
     end: EndOpt,
     metric: Annotated[str, typer.Option("--metric", help="metric key, e.g. avg_response_s")],
+    options: AnalysisOptions,
     agent: Annotated[
         str | None, typer.Option("--agent", help="agent_id (default: every agent)")
     ] = None,
     format: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
     out: OutOpt = None,
-    tz: TzOpt = SHOP_TZ,
-    qa: Annotated[bool, typer.Option("--qa", help="include the automatic checks")] = False,
 ) -> None:
     """The rows behind a number (drill-down): buyer-days, turns, orders, ratings …"""
-    from kefu.ingest import IngestError, load_dir
-    from kefu.metrics import MetricParams
-    from kefu.metrics.evidence import evidence as rows_behind
-
     if format not in ("csv", "xlsx"):
         fail(f"--format must be csv or xlsx, not {format!r}")
     if format == "xlsx" and out is None:
         fail("--format xlsx needs --out FILE")
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    try:
-        dataset = load_dir(data, tz=tz).dataset
-        table = rows_behind(dataset, first, last, metric, agent, MetricParams(tz=tz), qa=qa)
-    except (IngestError, ValueError) as exc:
-        fail(str(exc))
+    first, last = period(start, end)
+    with open_analysis(data, options) as analysis:
+        table = checked(lambda: analysis.evidence(metric, first, last, agent))
     frame = table.to_pandas()
     if format == "xlsx":
         for name in frame.columns:  # Excel keeps no time zones: show the shop's wall clock
@@ -236,24 +268,28 @@ def demo(
 
 
 @qa_app.command("scan")
+@with_analysis_options
 def qa_scan(
     input: Annotated[Path, typer.Option("--input", help="csv/xlsx/parquet/jsonl file")],
     text_column: Annotated[str, typer.Option("--text-column", help="column holding the text")],
+    options: AnalysisOptions,
     role: Annotated[str, typer.Option("--role", help="agent or buyer checks")] = "agent",
     format: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
 ) -> None:
     """Run the automatic checks on each row's text; one JSON object per row."""
-    from kefu.qa import scan_file
+    from kefu.qa import load_lexicons, scan_file
 
     if role not in ("agent", "buyer"):
         fail(f"--role must be agent or buyer, not {role!r}")
     if format != "jsonl":
         fail(f"--format must be jsonl, not {format!r}")
-    try:
-        for record in scan_file(input, text_column, role=role):
+    lexicons = checked(lambda: load_lexicons(options.lexicons))
+
+    def scan() -> None:
+        for record in scan_file(input, text_column, role=role, lexicons=lexicons):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
+
+    checked(scan)
 
 
 @app.command()
@@ -280,75 +316,68 @@ class EvalFormat(StrEnum):
 
 
 @app.command()
+@with_analysis_options
 def evaluate(
     data: DataOpt,
     scheme: SchemeOpt,
     start: StartOpt,
     end: EndOpt,
+    options: AnalysisOptions,
     format: Annotated[EvalFormat, typer.Option("--format", help="json, xlsx or table")] = (
         EvalFormat.json
     ),
     out: OutOpt = None,
     manual: ManualOpt = None,
     history: HistoryOpt = None,
-    tz: TzOpt = SHOP_TZ,
-    no_qa: NoQaOpt = False,
 ) -> None:
     """Score agents with a scheme: points, total, grade, rank, pay and training plan (考核)."""
     from kefu.scoring.export import render
-    from kefu.scoring.run import evaluate_dir
+    from kefu.scoring.scheme import load_scheme
 
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    first, last = period(start, end)
     if format is EvalFormat.xlsx and out is None:
         fail("--format xlsx needs --out FILE")
-    result = scored(
-        lambda: evaluate_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
-    )
-    for line in result.warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+    sch = checked(lambda: load_scheme(scheme))  # a bad scheme fails before the data is read
+    with open_analysis(data, options) as analysis:
+        result = checked(lambda: analysis.evaluate(sch, first, last, manual, history))
+    warn(result.warnings[len(analysis.warnings):])
     write_output(render(result, format.value), out)
 
 
 @app.command()
+@with_analysis_options
 def whatif(
     data: DataOpt,
     scheme: Annotated[Path, typer.Option("--scheme", help="current scheme (A)")],
     scheme_b: Annotated[Path, typer.Option("--scheme-b", help="proposed scheme (B)")],
     start: StartOpt,
     end: EndOpt,
+    options: AnalysisOptions,
     out: OutOpt = None,
     manual: ManualOpt = None,
     history: HistoryOpt = None,
-    tz: TzOpt = SHOP_TZ,
-    no_qa: NoQaOpt = False,
 ) -> None:
     """Compare two schemes on one period: rank and grade changes, total pay difference (JSON)."""
-    from kefu.scoring.run import whatif_dir
+    from kefu.scoring.scheme import load_scheme
 
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    result = scored(
-        lambda: whatif_dir(data, scheme, scheme_b, first, last, manual, history, tz,
-                           qa=not no_qa)
-    )
+    first, last = period(start, end)
+    a, b = checked(lambda: (load_scheme(scheme), load_scheme(scheme_b)))
+    with open_analysis(data, options) as analysis:
+        result = checked(lambda: analysis.whatif(a, b, first, last, manual, history))
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
 
 
 @app.command("import")
+@with_analysis_options
 def import_(
     files: Annotated[
         list[Path], typer.Argument(help="export files (csv/xlsx/parquet/jsonl)", metavar="FILE")
     ],
     workspace: Annotated[Path, typer.Option("--workspace", help="workspace folder")],
+    options: AnalysisOptions,
     table: Annotated[
         str | None, typer.Option("--table", help="table of the files (default: from the name)")
     ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="shop time zone of naive times")] = (
-        "Asia/Shanghai"
-    ),
-    skip_bad_rows: Annotated[
-        bool, typer.Option("--skip-bad-rows", help="import the good rows of files with bad rows")
-    ] = False,
-    profile: ProfileOpt = None,
     pseudonymise: Annotated[
         bool, typer.Option("--pseudonymise", help="store buyer ids as keyed pseudonyms")
     ] = False,
@@ -357,47 +386,44 @@ def import_(
     ] = False,
 ) -> None:
     """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
-    from kefu.ingest import IngestError
     from kefu.store import Privacy, Workspace
 
-    try:
-        reports = Workspace(workspace).import_files(
-            files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
-            privacy=Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii),
-        )
-    except IngestError as exc:
-        fail(str(exc))
+    reports = checked(lambda: Workspace(workspace).import_files(
+        files, table=table, tz=options.tz, skip_bad_rows=options.skip_bad_rows,
+        profile=options.profile,
+        privacy=Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii),
+    ))
     for report in reports:
         if report.already_imported:
             err.print(f"{report.source}: already imported ({report.table})", highlight=False)
         else:
             err.print(f"{report.source}: imported {report.rows} rows into {report.table}",
                       highlight=False)
-        for line in report.warnings:
-            err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        warn(report.warnings)
         for error in report.skipped:
-            err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]skipped:[/] {escape(str(error))}", highlight=False,
+                      soft_wrap=True)
 
 
 @app.command()
+@with_analysis_options
 def training(
     data: DataOpt,
     scheme: SchemeOpt,
     start: StartOpt,
     end: EndOpt,
+    options: AnalysisOptions,
     out: OutOpt = None,
     manual: ManualOpt = None,
     history: HistoryOpt = None,
-    tz: TzOpt = SHOP_TZ,
-    no_qa: NoQaOpt = False,
 ) -> None:
     """Training plans (培训计划): each agent's weakest items and last plan's follow-up (JSON)."""
-    from kefu.scoring.run import training_dir
+    from kefu.scoring.scheme import load_scheme
 
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    result = scored(
-        lambda: training_dir(data, scheme, first, last, manual, history, tz, qa=not no_qa)
-    )
+    first, last = period(start, end)
+    sch = checked(lambda: load_scheme(scheme))
+    with open_analysis(data, options) as analysis:
+        result = checked(lambda: analysis.training(sch, first, last, manual, history))
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,25 +38,40 @@ def compute(
     params: MetricParams | None = None,
     engine: str = "duckdb",
     qa: bool = True,
+    flags: pa.Table | None = None,
 ) -> MetricsResult:
-    """Every metric of metrics.md per agent, team and shop for the days start..end."""
-    params = params or MetricParams(tz=dataset.tz)
-    if end < start:
-        raise ValueError(f"end {end} is before start {start}")
-    if params.tz != dataset.tz:
-        # days were taken at load time; mixing zones would shift day boundaries
-        raise ValueError(f"data was loaded in {dataset.tz} but the run asks for {params.tz}")
-    families = list(FAMILIES)
-    if qa:
-        from kefu.metrics import quality
+    """Every metric of metrics.md per agent, team and shop for the days start..end.
 
-        families.append(quality)
+    One-off: builds the facts, answers, and drops them. kefu.analysis.Analysis
+    keeps the facts for many periods.
+    """
+    params = params or MetricParams(tz=dataset.tz)
+    check_period(start, end)
     con = connect(engine)
     try:
-        ctx = build_context(con, dataset, start, end, params, qa=qa)
-        return collect(ctx, families, dataset, start, end, params, qa=qa)
+        ctx = build_context(con, dataset, params, qa=qa, flags=flags)
+        return collect(for_period(ctx, start, end), dataset, qa=qa)
     finally:
         con.disconnect()
+
+
+def check_period(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+
+
+def families(qa: bool) -> list[ModuleType]:
+    if not qa:
+        return list(FAMILIES)
+    from kefu.metrics import quality
+
+    return [*FAMILIES, quality]
+
+
+def for_period(ctx: Context, start: dt.date, end: dt.date) -> Context:
+    """The same facts, read for the days start..end."""
+    check_period(start, end)
+    return replace(ctx, period=period_of(start, end, ctx.params.tz))
 
 
 def connect(engine: str) -> Any:
@@ -283,8 +299,16 @@ def _per_agent(
 
 
 def build_context(
-    con: Any, dataset: Dataset, start: dt.date, end: dt.date, params: MetricParams, qa: bool
+    con: Any, dataset: Dataset, params: MetricParams, qa: bool, flags: pa.Table | None = None
 ) -> Context:
+    """Register the inputs and build the facts once; ``for_period`` picks the days.
+
+    ``flags``: the automatic checks' qa_* columns per message, when already known
+    (kefu.analysis keeps them); otherwise they are computed here when ``qa``.
+    """
+    if params.tz != dataset.tz:
+        # days were taken at load time; mixing zones would shift day boundaries
+        raise ValueError(f"data was loaded in {dataset.tz} but the run asks for {params.tz}")
     def register(name: str, table: pa.Table | None) -> ir.Table | None:
         if table is None:
             return None
@@ -297,8 +321,8 @@ def build_context(
         return register_arrow(con, name, table)
 
     codes = Encoding(dataset)
-    extra = None
-    if qa:
+    extra = flags
+    if qa and extra is None:
         from kefu.metrics.quality import message_flags
 
         extra = message_flags(dataset.messages)
@@ -346,7 +370,7 @@ def build_context(
     facts = build_facts(messages, gap_us, keep)
     return Context(
         facts=facts,
-        period=period_of(start, end, params.tz),
+        period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), params.tz),
         params=params,
         agents=agents,
         orders=orders,
@@ -376,19 +400,15 @@ def _merge_into(target: dict[Any, Components], tables: Iterable[ir.Table], key: 
                 target[entity].update(values)
 
 
-def collect(
-    ctx: Context,
-    families: list[ModuleType],
-    dataset: Dataset,
-    start: dt.date,
-    end: dt.date,
-    params: MetricParams,
-    qa: bool,
-) -> MetricsResult:
+def collect(ctx: Context, dataset: Dataset, qa: bool) -> MetricsResult:
+    """Every metric for ctx.period, per agent, team and shop."""
+    families_run = families(qa)
+    first_day = dt.date(1970, 1, 1) + dt.timedelta(days=ctx.period.first_day)
+    last_day = dt.date(1970, 1, 1) + dt.timedelta(days=ctx.period.last_day)
     info = _agent_info(dataset.agents, ctx.extra["agent_shops"])
     agent_ids: list[str] = ctx.extra["agent_ids"]
     by_code: dict[int, Components] = {code: {} for code in range(len(agent_ids))}
-    for family in families:
+    for family in families_run:
         _merge_into(by_code, family.components(ctx), "agent_no")
     per_agent = {agent_ids[code]: comps for code, comps in by_code.items()}
 
@@ -402,7 +422,7 @@ def collect(
         levels[level] = rolled
     for level in LEVELS:
         pooled: list[ir.Table] = []
-        for family in families:
+        for family in families_run:
             pooled_fn: Callable[[Context, str], list[ir.Table]] | None = getattr(
                 family, "pooled", None
             )
@@ -414,14 +434,14 @@ def collect(
 
     def derive_all(components: Components) -> Values:
         values: Values = {}
-        for family in families:
+        for family in families_run:
             values.update(family.derive(components, ctx))
         return {key: _clean(values.get(key)) for key in keys}
 
     return MetricsResult(
-        start=start,
-        end=end,
-        params=params,
+        start=first_day,
+        end=last_day,
+        params=ctx.params,
         agents={k: derive_all(per_agent[k]) for k in info},
         teams={k: derive_all(v) for k, v in sorted(levels["team"].items())},
         shops={k: derive_all(v) for k, v in sorted(levels["shop"].items())},
@@ -430,13 +450,9 @@ def collect(
     )
 
 
-# Components pooled by recomputation (pooled()) must not be summed.
-_NOT_ADDITIVE = frozenset(
-    {
-        "first_response_s_p50", "first_response_s_p90", "avg_response_s_p50",
-        "avg_response_s_p90", "credited_buyers",
-    }
-)
+# Components pooled by recomputation (pooled()) must not be summed: the registry's
+# pooled metrics, and the distinct buyers behind avg_order_value.
+_NOT_ADDITIVE = frozenset({m.key for m in METRICS if m.pooled} | {"credited_buyers"})
 
 
 def _add(total: Components, part: Components) -> None:

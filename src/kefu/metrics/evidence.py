@@ -18,10 +18,10 @@ import pyarrow.compute as pc
 from kefu.ingest.dataset import Dataset
 from kefu.metrics import cases, sales, satisfaction, service
 from kefu.metrics.context import Context
-from kefu.metrics.engine import Encoding, build_context, connect
+from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.params import MetricParams
-from kefu.metrics.registry import BY_KEY
+from kefu.metrics.registry import BY_KEY, METRICS
 
 
 def _conversations(ctx: Context) -> ir.Table:
@@ -57,26 +57,21 @@ def _conversions(ctx: Context) -> ir.Table:
     return sales.period_conversions(ctx)
 
 
-EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {}
-for _keys, _relation in (
-    (("received", "replied", "reply_rate"), service.buyer_days),
-    (("inquiries",), sales.period_inquiries),
-    (("converted", "conversion_rate", "sales_amount", "orders", "avg_order_value",
-      "refund_rate"), _conversions),
-    (("conversations", "first_response_s", "first_response_s_p50", "first_response_s_p90",
-      "repeat_contact_rate", "first_contact_resolution", "polite_rate", "empathy_rate",
-      "qa_score"), _conversations),
-    (("avg_response_s", "avg_response_s_p50", "avg_response_s_p90", "response_on_time_rate",
-      "unanswered_turns"), service.turns),
-    (("answer_question_ratio", "forbidden_hits", "offsite_hits", "negative_emotion_rate"),
-     _messages),
-    (("online_hours",), service.online_intervals),
-    (("ratings", "csat_avg", "satisfaction_rate", "dissatisfied", "praise_rate",
-      "rating_coverage"), satisfaction.period_ratings),
-    (("cases", "case_close_h", "dispute_rate", "complaint_rate"), cases.period_cases),
-):
-    for _key in _keys:
-        EVIDENCE[_key] = _relation
+# The relations a metric's evidence can name (registry: Metric.evidence).
+RELATIONS: dict[str, Callable[[Context], ir.Table]] = {
+    "buyer_days": service.buyer_days,
+    "inquiries": sales.period_inquiries,
+    "conversions": _conversions,
+    "conversations": _conversations,
+    "turns": service.turns,
+    "messages": _messages,
+    "online_intervals": service.online_intervals,
+    "ratings": satisfaction.period_ratings,
+    "cases": cases.period_cases,
+}
+EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {
+    m.key: RELATIONS[m.evidence] for m in METRICS
+}
 
 # internal columns a reader has no use for
 _HIDDEN = {"thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
@@ -92,37 +87,43 @@ def evidence(
     params: MetricParams | None = None,
     qa: bool = False,
 ) -> pa.Table:
-    """The rows that make ``metric`` for one agent (or every agent) in start..end."""
-    if metric not in BY_KEY:
-        raise ValueError(f"unknown metric {metric!r}")
+    """The rows that make ``metric`` for one agent (or every agent) in start..end.
+
+    One-off: builds the facts for this query; kefu.analysis.Analysis keeps them.
+    """
+    check_metric(dataset, metric)
     params = params or MetricParams(tz=dataset.tz)
-    needed = _SOURCE.get(metric)
-    if needed and dataset.table(needed) is None:
-        raise ValueError(f"{metric} needs the {needed} table, which was not given")
     con = connect("duckdb")
     try:
-        ctx = build_context(con, dataset, start, end, params, qa=qa)
-        codes: Encoding = ctx.extra["codes"]
-        relation = EVIDENCE[metric](ctx)
-        if agent_id is not None:
-            if agent_id not in ctx.extra["agent_ids"]:
-                raise ValueError(f"unknown agent {agent_id!r}")
-            relation = relation.filter(
-                relation.agent_no == ctx.extra["agent_ids"].index(agent_id)
-            )
-        rows = relation.to_pyarrow()
+        ctx = build_context(con, dataset, params, qa=qa)
+        return evidence_rows(for_period(ctx, start, end), dataset, metric, agent_id)
     finally:
         con.disconnect()
-    return readable(rows, dataset, codes, needed)
 
 
-# metrics whose rows come from an optional input table
-_SOURCE: dict[str, str] = {
-    **dict.fromkeys(("ratings", "csat_avg", "satisfaction_rate", "dissatisfied", "praise_rate",
-                     "rating_coverage"), "ratings"),
-    **dict.fromkeys(("cases", "case_close_h", "dispute_rate", "complaint_rate"), "cases"),
-    "online_hours": "sessions",
-}
+def check_metric(dataset: Dataset, metric: str) -> None:
+    """A metric with evidence whose input table was given; ValueError otherwise."""
+    if metric not in BY_KEY:
+        raise ValueError(f"unknown metric {metric!r}")
+    needed = BY_KEY[metric].table
+    if needed and dataset.table(needed) is None:
+        raise ValueError(f"{metric} needs the {needed} table, which was not given")
+
+
+def evidence_rows(
+    ctx: Context, dataset: Dataset, metric: str, agent_id: str | None = None
+) -> pa.Table:
+    """The rows behind ``metric`` for ctx.period, read from facts already built."""
+    check_metric(dataset, metric)
+    if metric not in EVIDENCE:
+        raise ValueError(f"{metric} has no evidence rows (the QA checks were not run)")
+    codes: Encoding = ctx.extra["codes"]
+    relation = EVIDENCE[metric](ctx)
+    if agent_id is not None:
+        if agent_id not in ctx.extra["agent_ids"]:
+            raise ValueError(f"unknown agent {agent_id!r}")
+        relation = relation.filter(relation.agent_no == ctx.extra["agent_ids"].index(agent_id))
+    return readable(relation.to_pyarrow(), dataset, codes, BY_KEY[metric].table)
 
 
 def _original(table: pa.Table) -> dict[str, pa.ChunkedArray]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
-from kefu.metrics.registry import BY_KEY
+from kefu.metrics.registry import BY_KEY, METRICS
 from kefu.metrics.result import MetricsResult, Value
 
 LEVEL_NAMES = (("agent", "agents"), ("team", "teams"), ("shop", "shops"))
@@ -76,6 +77,8 @@ def to_xlsx(result: MetricsResult) -> bytes:
     about.append(["period", f"{result.start} .. {result.end}"])
     for name, value in result.params.model_dump().items():
         about.append([name, value])
+    if result.manifest is not None:
+        manifest_sheet(workbook, result.manifest)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -92,10 +95,6 @@ def _fmt(key: str, value: Value) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
 
 
-TABLE_KEYS = (
-    "received", "reply_rate", "first_response_s", "avg_response_s", "conversion_rate",
-    "sales_amount", "csat_avg", "online_hours", "forbidden_hits",
-)
 
 
 def to_table(result: MetricsResult) -> str:
@@ -103,7 +102,7 @@ def to_table(result: MetricsResult) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    keys = [k for k in TABLE_KEYS if k in result.keys]
+    keys = [m.key for m in METRICS if m.summary and m.key in result.keys]
     table = Table(title=f"kefu metrics {result.start} .. {result.end}", show_lines=False)
     table.add_column("客服 agent")
     for key in keys:
@@ -119,3 +118,30 @@ def to_table(result: MetricsResult) -> str:
     console = Console(record=True, width=150, file=io.StringIO())
     console.print(table)
     return console.export_text()
+
+
+def manifest_lines(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The manifest as (name, value) lines for a sheet: dotted names, one input a line."""
+    lines: list[tuple[str, Any]] = []
+    for key, value in manifest.items():
+        if key == "inputs":
+            for table, files in value.items():
+                text = "; ".join(f"{f['file']} sha256:{f['sha256']}" for f in files)
+                lines.append((f"inputs.{table}", text))
+        elif key == "scheme" and value is not None:
+            lines += [(f"scheme.{k}", value[k]) for k in ("name", "version", "sha256")]
+        elif isinstance(value, dict):
+            lines += [(f"{key}.{k}", v if not isinstance(v, dict | list) else json.dumps(
+                v, ensure_ascii=False)) for k, v in value.items()]
+        else:
+            lines.append((key, value))
+    return lines
+
+
+def manifest_sheet(workbook: Any, manifest: dict[str, Any]) -> None:
+    """A sheet named manifest: what the numbers were computed from (kefu.analysis.manifest)."""
+    sheet = workbook.create_sheet("manifest")
+    for name, value in manifest_lines(manifest):
+        sheet.append([name, value])
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 100

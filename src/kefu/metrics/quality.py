@@ -7,6 +7,8 @@ over the same conversations and days as every other metric.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -18,6 +20,9 @@ from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.result import Values
 from kefu.metrics.satisfaction import repeat_contacts
 
+if TYPE_CHECKING:
+    from kefu.qa import Lexicons
+
 FLAGS = ("polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy")
 
 # The default automatic scorecard (docs/metrics.md): items with points, each fed
@@ -27,7 +32,7 @@ SCORECARD = {"service_norms": 30, "problem_solving": 30, "attitude": 10}
 EMPATHY_WINDOW = 2  # an empathetic answer within the next 2 human agent messages
 
 
-def message_flags(messages: pa.Table) -> pa.Table:
+def message_flags(messages: pa.Table, lexicons: Lexicons | None = None) -> pa.Table:
     """One row of qa_* flags per message: checks run on human agent and buyer messages."""
     from kefu.qa import flag_messages
 
@@ -36,7 +41,7 @@ def message_flags(messages: pa.Table) -> pa.Table:
     buyer = pc.equal(sender, "buyer")
     checked = pc.or_(human, buyer)
     texts = pc.if_else(checked, pc.fill_null(messages.column("content"), ""), "")
-    flags = flag_messages(texts, human)  # Arrow columns: no Python list of every message
+    flags = flag_messages(texts, human, lexicons)  # Arrow columns: no Python list of every message
     return pa.table(
         {f"qa_{name}": pc.and_(flags.column(name), checked) for name in FLAGS}
     )

@@ -25,6 +25,8 @@ class MetricsResult:
     """agent_id -> name, team, shop_id, role (from the agents table)."""
     keys: tuple[str, ...] = ()
     """metric keys present in this result, in registry order."""
+    manifest: dict[str, Any] | None = None
+    """what the result was computed from (kefu.analysis.manifest), when known."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON object of cli.md: start, end, agents, teams, shops."""
@@ -34,4 +36,5 @@ class MetricsResult:
             "agents": self.agents,
             "teams": self.teams,
             "shops": self.shops,
+            **({"manifest": self.manifest} if self.manifest is not None else {}),
         }

@@ -128,6 +128,8 @@ class Evaluation:
     warnings: list[str]
     prev_start: dt.date | None = None
     prev_end: dt.date | None = None
+    manifest: dict[str, Any] | None = None
+    """what the result was computed from (kefu.analysis.manifest), when known."""
 
     def agent(self, agent_id: str) -> AgentScore:
         return next(a for a in self.agents if a.agent_id == agent_id)

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from kefu.metrics.export import manifest_sheet
 from kefu.metrics.registry import BY_KEY
 from kefu.scoring.evaluate import Evaluation
 
@@ -301,6 +302,8 @@ def to_xlsx(ev: Evaluation) -> bytes:
         [22, 12, 12, 12, 16, 8, 8, 50, 10],
     )
 
+    if ev.manifest is not None:
+        manifest_sheet(wb, ev.manifest)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

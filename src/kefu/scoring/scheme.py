@@ -20,29 +20,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kefu.metrics.registry import BY_KEY, Direction
+from kefu.metrics.registry import count_metric as registry_count_metric
 from kefu.scoring.ahp import CR_LIMIT, AHPError, ahp, parse_cell
 
 WEIGHT_TOL = 1e-6
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-# The count that a rate or mean is computed over: the default for `min_count` and the
-# trials of empirical-Bayes shrinkage. Only metrics whose denominator is itself a metric.
-DENOMINATORS: dict[str, str] = {
-    "reply_rate": "received",
-    "conversion_rate": "inquiries",
-    "satisfaction_rate": "ratings",
-    "csat_avg": "ratings",
-    "praise_rate": "received",
-    "rating_coverage": "received",
-    "repeat_contact_rate": "conversations",
-    "first_contact_resolution": "conversations",
-    "first_response_s": "conversations",
-    "polite_rate": "conversations",
-    "dispute_rate": "cases",
-    "complaint_rate": "received",
-    "case_close_h": "cases",
-    "avg_order_value": "orders",
-}
 
 # Counts that bonus rules may use besides registry metrics, computed by kefu.scoring.
 EXTRA_COUNTS: dict[str, str] = {
@@ -163,7 +145,7 @@ class Item(_Model):
     @property
     def count_of(self) -> str | None:
         """The metric counting the events behind this item's value."""
-        return self.count_metric or DENOMINATORS.get(self.key)
+        return self.count_metric or registry_count_metric(self.key)
 
     @property
     def compare_op(self) -> str:
@@ -381,7 +363,7 @@ class PayRule(_Model):
                 raise ValueError(f"pay rule {self.name}: {_metric_error(self.metric)}")
             if BY_KEY[self.metric].direction is Direction.NONE:
                 raise ValueError(f"pay rule {self.name}: {self.metric} has no better direction")
-            if self.min_count is not None and self.metric not in DENOMINATORS:
+            if self.min_count is not None and registry_count_metric(self.metric) is None:
                 raise ValueError(
                     f"pay rule {self.name}: min_count needs a metric with a known count "
                     f"({self.metric} has none)"

@@ -1,0 +1,219 @@
+"""One analysis session: data + options → facts once → metrics, evidence, evaluations.
+
+    with Analysis(Path("shop"), analysis_options(session_gap_min=20)) as analysis:
+        june = analysis.metrics(date(2024, 6, 1), date(2024, 6, 30))
+        rows = analysis.evidence("avg_response_s", date(2024, 6, 1), date(2024, 6, 30), "店:小美")
+        card = analysis.evaluate("presale", date(2024, 6, 1), date(2024, 6, 30))
+
+The data is read and validated once, the automatic checks run once per distinct
+text (and are kept in a workspace, see kefu.store.check_cache), the facts are
+built once; every period, scenario segment, previous period and evidence query
+reads the same facts, so the CLI, the web app and a score card cannot disagree.
+Every result carries a manifest (kefu.manifest) that is enough to re-derive it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+
+from kefu.analysis.check_cache import checked_flags
+from kefu.analysis.manifest import Manifest, input_fingerprints
+from kefu.ingest import Dataset, LoadResult, RowError, load_dir
+from kefu.metrics import MetricsResult
+from kefu.metrics.engine import build_context, collect, connect, for_period
+from kefu.metrics.evidence import evidence_rows
+from kefu.options import AnalysisOptions
+from kefu.scoring.evaluate import Evaluation, evaluate
+from kefu.scoring.scheme import Scheme, load_scheme
+from kefu.scoring.sources import DatasetSource, Manual, load_history, load_manual
+from kefu.scoring.whatif import whatif
+
+History = dict[tuple[dt.date, dt.date], dict[str, Any]]
+
+
+class Analysis:
+    """Load once, build the facts once, answer many questions (see module doc)."""
+
+    def __init__(
+        self,
+        data: Path | Dataset,
+        options: AnalysisOptions | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.options = options or AnalysisOptions.model_validate({})
+        self.warnings: list[str] = []
+        self.skipped: list[RowError] = []
+        if isinstance(data, Dataset):
+            self.data_path: Path | None = None
+            self.dataset = data
+            self.inputs: dict[str, list[dict[str, Any]]] = {}
+        else:
+            self.data_path = data
+            loaded = self._load(data, progress)
+            self.dataset = loaded.dataset
+            self.warnings += loaded.warnings
+            self.skipped += loaded.skipped
+            self.inputs = input_fingerprints(data)
+        self.lexicon_version: str | None = None
+        flags: pa.Table | None = None
+        if self.options.qa:
+            flags, self.lexicon_version = checked_flags(
+                self.dataset.messages, self.options.lexicons, self.data_path
+            )
+        elif "content" in self.dataset.messages.column_names:
+            # the text is only read by the checks: free it before the heavy part
+            self.dataset.messages = self.dataset.messages.drop_columns(["content"])
+        self._con = connect(self.options.engine)
+        try:
+            self._context = build_context(
+                self._con, self.dataset, self.options.params, qa=self.options.qa, flags=flags
+            )
+        except BaseException:
+            self.close()
+            raise
+        self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
+        self.source = DatasetSource(
+            self.dataset, self.options.params, qa=self.options.qa,
+            compute=lambda _dataset, start, end, *_a, **_k: self.metrics(start, end),
+        )
+
+    def _load(self, data: Path, progress: bool) -> LoadResult:
+        return load_dir(
+            data,
+            tz=self.options.tz,
+            skip_bad_rows=self.options.skip_bad_rows,
+            profile=self.options.profile,
+            progress=progress,
+        )
+
+    # --- answers ----------------------------------------------------------------
+
+    def metrics(self, start: dt.date, end: dt.date) -> MetricsResult:
+        """Every metric per agent, team and shop for the days start..end (memoised)."""
+        if (start, end) not in self._memo:
+            result = collect(for_period(self._context, start, end), self.dataset,
+                             qa=self.options.qa)
+            result.manifest = self.manifest(start, end).to_json_dict()
+            self._memo[(start, end)] = result
+        return self._memo[(start, end)]
+
+    def evidence(
+        self, metric: str, start: dt.date, end: dt.date, agent_id: str | None = None
+    ) -> pa.Table:
+        """The rows behind ``metric`` (for one agent or all) — the same facts as metrics()."""
+        return evidence_rows(for_period(self._context, start, end), self.dataset, metric, agent_id)
+
+    def evaluate(
+        self,
+        scheme: Scheme | Path | str,
+        start: dt.date,
+        end: dt.date,
+        manual: Manual | Path | None = None,
+        history: History | Path | None = None,
+    ) -> Evaluation:
+        """The scheme applied to start..end: points, totals, grades, ranks, pay, plans."""
+        sch = scheme if isinstance(scheme, Scheme) else load_scheme(scheme)
+        man, hist = _manual(manual), _history(history)
+        ev = evaluate(self.source, sch, start, end, man, hist)
+        ev.warnings = self.warnings + ev.warnings
+        ev.manifest = self.manifest(start, end, sch, man, history).to_json_dict()
+        return ev
+
+    def whatif(
+        self,
+        scheme_a: Scheme | Path | str,
+        scheme_b: Scheme | Path | str,
+        start: dt.date,
+        end: dt.date,
+        manual: Manual | Path | None = None,
+        history: History | Path | None = None,
+    ) -> dict[str, Any]:
+        """Both schemes on the same facts: rank and grade changes, pay difference."""
+        a = scheme_a if isinstance(scheme_a, Scheme) else load_scheme(scheme_a)
+        b = scheme_b if isinstance(scheme_b, Scheme) else load_scheme(scheme_b)
+        out = whatif(self.source, a, b, start, end, _manual(manual), _history(history))
+        out["warnings"] = self.warnings + out["warnings"]
+        out["manifest"] = self.manifest(start, end).to_json_dict()
+        return out
+
+    def training(
+        self,
+        scheme: Scheme | Path | str,
+        start: dt.date,
+        end: dt.date,
+        manual: Manual | Path | None = None,
+        history: History | Path | None = None,
+    ) -> dict[str, Any]:
+        """Each agent's training plan and the follow-up of last period's plan."""
+        full = self.evaluate(scheme, start, end, manual, history).to_json_dict()
+        keep = ("agent_id", "name", "team", "total", "prev_total", "training", "follow_up")
+        return {
+            **{k: full[k] for k in ("start", "end", "prev_start", "prev_end")},
+            "agents": [{k: a[k] for k in keep} for a in full["agents"]],
+            "teams": full["teams"],
+            "warnings": full["warnings"],
+            "manifest": full["manifest"],
+        }
+
+    def manifest(
+        self,
+        start: dt.date,
+        end: dt.date,
+        scheme: Scheme | None = None,
+        manual: Manual | None = None,
+        history: History | Path | None = None,
+    ) -> Manifest:
+        """What a result was computed from: enough to compute it again (kefu.manifest)."""
+        return Manifest.of(
+            self.options, start, end, self.inputs, self.lexicon_version, scheme, manual,
+            history if isinstance(history, Path) else None,
+        )
+
+    # --- life cycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        con, self._con = getattr(self, "_con", None), None
+        if con is not None:
+            con.disconnect()
+
+    def __enter__(self) -> Analysis:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _manual(manual: Manual | Path | None) -> Manual | None:
+    return load_manual(manual) if isinstance(manual, Path) else manual
+
+
+def _history(history: History | Path | None) -> History | None:
+    return load_history(history) if isinstance(history, Path) else history
+
+
+def rederive(manifest: dict[str, Any], data: Path) -> MetricsResult | Evaluation:
+    """Compute a stored result again from its manifest and the same data.
+
+    Raises ValueError when an input or the lexicons no longer match the manifest,
+    so a re-derived number is never silently a different one.
+    """
+    stored = Manifest.from_json_dict(manifest)
+    options = AnalysisOptions.model_validate(stored.options)
+    with Analysis(data, options) as analysis:
+        stored.check_same_inputs(analysis.inputs, analysis.lexicon_version)
+        if stored.scheme is None:
+            return analysis.metrics(stored.start, stored.end)
+        history = Path(stored.history) if stored.history else None
+        return analysis.evaluate(
+            stored.scheme_object(), stored.start, stored.end, stored.manual, history
+        )

@@ -1,0 +1,110 @@
+"""The analysis session: facts once, results with a manifest that re-derives them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from kefu.analysis import Analysis, analysis_options, rederive
+from kefu.analysis.check_cache import CACHE_DIR
+from kefu.cli import app
+from kefu.config import get_settings
+from kefu.demo import DemoConfig, generate
+from kefu.store import Workspace
+
+JUNE = (dt.date(2024, 6, 1), dt.date(2024, 6, 14))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("session") / "shop"
+    generate(path, DemoConfig(messages=4000, agents=6, days=14, seed=5))
+    return path
+
+
+def test_one_session_answers_many_periods_from_the_same_facts(folder: Path) -> None:
+    with Analysis(folder, analysis_options(qa=False)) as analysis:
+        whole = analysis.metrics(*JUNE)
+        first = analysis.metrics(dt.date(2024, 6, 1), dt.date(2024, 6, 7))
+        second = analysis.metrics(dt.date(2024, 6, 8), dt.date(2024, 6, 14))
+        assert analysis.metrics(*JUNE) is whole  # memoised
+    for agent, values in whole.agents.items():
+        # buyer-days are additive over days: the two weeks add up to the fortnight
+        assert values["received"] == first.agents[agent]["received"] + \
+            second.agents[agent]["received"]
+
+
+def test_a_stored_evaluation_rederives_from_its_manifest(folder: Path, tmp_path: Path) -> None:
+    options = analysis_options(session_gap_min=12, response_target_s=45)
+    with Analysis(folder, options) as analysis:
+        stored = json.loads(json.dumps(analysis.evaluate("presale", *JUNE).to_json_dict()))
+    manifest = stored["manifest"]
+    assert manifest["options"]["session_gap_min"] == 12
+    assert manifest["scheme"]["name"] and len(manifest["scheme"]["sha256"]) == 64
+    assert {f["file"] for f in manifest["inputs"]["messages"]} == {"messages.csv"}
+    again = rederive(manifest, folder).to_json_dict()
+    assert again["agents"] == stored["agents"]
+    assert again["manifest"] == manifest
+
+    changed = tmp_path / "changed"
+    generate(changed, DemoConfig(messages=4000, agents=6, days=14, seed=6))
+    with pytest.raises(ValueError, match=r"input \w+ differs from the manifest"):
+        rederive(manifest, changed)
+
+
+def test_metrics_json_and_xlsx_carry_the_manifest(folder: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["metrics", "--data", str(folder), "--start", "2024-06-01", "--end", "2024-06-14",
+            "--no-qa"]
+    out = json.loads(runner.invoke(app, args).stdout)
+    assert out["manifest"]["options"]["qa"] is False
+    assert out["manifest"]["kefu_version"]
+    result = runner.invoke(app, [*args, "--format", "xlsx", "--out", str(tmp_path / "m.xlsx")])
+    assert result.exit_code == 0, result.output
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "m.xlsx")["manifest"]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+    assert cells["options.session_gap_min"] == 30
+    assert cells["inputs.messages"].startswith("messages.csv sha256:")
+
+
+def test_settings_come_from_environment_and_kefu_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kefu.toml").write_text('tz = "Europe/Berlin"\nsession_gap_min = 20\n')
+    assert get_settings().tz == "Europe/Berlin"
+    assert analysis_options().session_gap_min == 20
+    monkeypatch.setenv("KEFU_SESSION_GAP_MIN", "15")
+    assert analysis_options().session_gap_min == 15  # the environment wins over the file
+    assert analysis_options(session_gap_min=5).session_gap_min == 5  # an explicit value wins
+
+
+def test_a_workspace_keeps_check_verdicts_and_reuses_them(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = tmp_path / "ws"
+    Workspace(workspace).import_files(sorted(folder.glob("*.csv")))
+    with Analysis(workspace) as analysis:
+        first = analysis.metrics(*JUNE)
+        version = analysis.lexicon_version
+    stored = pq.read_table(workspace / CACHE_DIR / f"{version}.parquet")
+    assert stored.num_rows > 100
+
+    import kefu.analysis.check_cache as cache
+
+    def no_checks(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a cached verdict was checked again")
+
+    monkeypatch.setattr(cache, "flag_messages", no_checks)
+    with Analysis(workspace) as analysis:
+        again = analysis.metrics(*JUNE)
+    assert again.agents == first.agents
+    quality = [k for k in first.keys if k.endswith(("_hits", "_rate"))]
+    assert any(first.agents[a][k] for a in first.agents for k in quality)
