@@ -84,11 +84,12 @@ def demo_workspace(demo_files: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def evaluation(demo_workspace: Path) -> dict[str, Any]:
-    """What `kefu evaluate --scheme presale` gives on the same data."""
-    from kefu.scoring.run import evaluate_dir
+    """What `kefu evaluate --scheme presale` gives on the same data (manifest aside)."""
+    from kefu.analysis import Analysis
 
-    result: dict[str, Any] = evaluate_dir(demo_workspace, Path("presale"), START,
-                                          END).to_json_dict()
+    with Analysis(demo_workspace) as analysis:
+        result: dict[str, Any] = analysis.evaluate("presale", START, END).to_json_dict()
+    result.pop("manifest")
     return result
 
 

@@ -103,7 +103,7 @@ def test_next_never_leaves_the_site(world: World) -> None:
 
 def test_default_secret_is_refused_outside_demo_mode(tmp_path: object) -> None:
     with pytest.raises(SettingsError, match="KEFU_SECRET_KEY"):
-        Settings(demo=False).check_serving()
+        Settings(demo=False, secret_key=None).check_serving()
     Settings(demo=True).check_serving()
     Settings(secret_key="s3cret-of-this-install").check_serving()
 

@@ -53,8 +53,9 @@ class Signed:
     session: WebSession
 
 
-def get_signed(request: Request, db: DbDep) -> Signed:
-    row = security.find_session(db, request.cookies.get(security.SESSION_COOKIE))
+def get_signed(request: Request, db: DbDep, settings: SettingsDep) -> Signed:
+    row = security.find_session(db, request.cookies.get(security.SESSION_COOKIE),
+                                settings.secret)
     user = db.get(User, row.user_id) if row is not None else None
     if row is None or user is None or not user.active:
         db.commit()  # an expired session was ended

@@ -56,15 +56,17 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def _token_hash(token: str) -> str:
-    # only the hash is stored: a leaked database holds no usable session
-    return hashlib.sha256(token.encode()).hexdigest()
+def _token_hash(token: str, secret: str) -> str:
+    # only a keyed hash is stored: a leaked database holds no usable session, and a new
+    # secret ends every session
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def open_session(db: Session, user: User, hours: float) -> tuple[str, WebSession]:
+def open_session(db: Session, user: User, hours: float, secret: str
+                 ) -> tuple[str, WebSession]:
     token = secrets.token_urlsafe(32)
     row = WebSession(
-        token_hash=_token_hash(token),
+        token_hash=_token_hash(token, secret),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
         expires_at=now() + dt.timedelta(hours=hours),
@@ -74,11 +76,11 @@ def open_session(db: Session, user: User, hours: float) -> tuple[str, WebSession
     return token, row
 
 
-def find_session(db: Session, token: str | None) -> WebSession | None:
+def find_session(db: Session, token: str | None, secret: str) -> WebSession | None:
     """The live session of a cookie value, or None (expired sessions are ended)."""
     if not token:
         return None
-    row = db.get(WebSession, _token_hash(token))
+    row = db.get(WebSession, _token_hash(token, secret))
     if row is None:
         return None
     expires = row.expires_at
@@ -90,9 +92,9 @@ def find_session(db: Session, token: str | None) -> WebSession | None:
     return row
 
 
-def close_session(db: Session, token: str | None) -> None:
+def close_session(db: Session, token: str | None, secret: str) -> None:
     if token:
-        db.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
+        db.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token, secret)))
 
 
 def end_user_sessions(db: Session, user_id: int) -> None:

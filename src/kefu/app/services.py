@@ -7,7 +7,6 @@ Routes and the CLI call these functions; they take and return plain values
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,34 +162,23 @@ def evaluate(
     workspace: Path, scheme_yaml: str, start: dt.date, end: dt.date, tz: str,
     progress: Progress,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`kefu evaluate` on the workspace: (the evaluation's JSON, a manifest of its inputs)."""
-    from kefu import __version__
-    from kefu.scoring.run import evaluate_dir
+    """`kefu evaluate` on the workspace: (the evaluation's JSON, its manifest).
 
+    The manifest (kefu version, options, input fingerprints, the scheme itself) is
+    enough to re-derive the stored numbers (kefu.analysis.rederive).
+    """
+    from kefu.analysis import Analysis, analysis_options
+    from kefu.scoring.scheme import parse_scheme
+
+    scheme = parse_scheme(yaml.safe_load(scheme_yaml))
     progress(10, "loading")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "scheme.yaml"
-        path.write_text(scheme_yaml, encoding="utf-8")
-        progress(30, "computing")
-        evaluation = evaluate_dir(workspace, path, start, end, tz=tz)
+    with Analysis(workspace, analysis_options(tz=tz)) as analysis:
+        progress(40, "computing")
+        evaluation = analysis.evaluate(scheme, start, end)
     progress(90, "storing")
     result = evaluation.to_json_dict()
-    manifest = {
-        "kefu": __version__,
-        "tz": tz,
-        "scheme_sha256": result["scheme"].get("sha256"),
-        "inputs": _fingerprints(workspace),
-    }
+    manifest: dict[str, Any] = result.pop("manifest", None) or {}
     return result, manifest
-
-
-def _fingerprints(workspace: Path) -> dict[str, list[str]]:
-    """The stored files each table was read from (named by the sha256 of their source)."""
-    from kefu.ingest.schema import TABLES
-    from kefu.store import Workspace
-
-    ws = Workspace(workspace)
-    return {t: sorted(p.stem for p in ws.table_dir(t).glob("*.parquet")) for t in TABLES}
 
 
 # ---------------------------------------------------------------------------- labels, demo

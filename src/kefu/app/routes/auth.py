@@ -60,7 +60,7 @@ def login(
     if not ok or user is None:
         db.commit()
         return again("bad_login", 400)
-    token, _ = security.open_session(db, user, settings.session_hours)
+    token, _ = security.open_session(db, user, settings.session_hours, settings.secret)
     audit.record(db, user, "user.sign_in", "user", user.id, {"ip": ip})
     db.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -72,8 +72,8 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, db: DbDep, signed: CheckedDep) -> Response:
-    security.close_session(db, request.cookies.get(security.SESSION_COOKIE))
+def logout(request: Request, db: DbDep, settings: SettingsDep, signed: CheckedDep) -> Response:
+    security.close_session(db, request.cookies.get(security.SESSION_COOKIE), settings.secret)
     db.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(security.SESSION_COOKIE)
