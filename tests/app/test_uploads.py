@@ -29,7 +29,7 @@ def test_director_uploads_a_file_with_a_bad_row_and_sees_it_named(world: World,
         ("files", ("agents.csv", NEW_AGENT.encode())),
         ("files", ("orders.csv", BAD_ORDERS.encode()))])
     assert response.status_code == 422
-    assert "错误行" in response.text
+    assert "错误行" in response.text and "1 行有误，整批未导入" in response.text
     # the table names file, line, column and reason
     assert "<td>orders.csv</td><td class=\"num\">3</td><td>amount</td><td>abc</td>" in (
         response.text)

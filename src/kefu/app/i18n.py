@@ -72,6 +72,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "already_imported": ("已导入过，未改变", "already imported, unchanged"),
     "rows": ("行", "rows"),
     "bad_rows": ("错误行", "Bad rows"),
+    "rejected_rows": ("{n} 行有误，整批未导入（没有任何数据被导入）",
+                      "{n} bad rows; nothing was imported"),
     "file": ("文件", "File"),
     "line": ("行号", "Line"),
     "column": ("列", "Column"),

@@ -30,7 +30,10 @@ class BadRow:
 
 
 class UploadRejected(Exception):
-    """The upload was refused; nothing was imported."""
+    """The upload was refused; nothing was imported.
+
+    ``message`` is the reason when it is not bad rows (e.g. a file of no known table).
+    """
 
     def __init__(self, message: str, rows: list[BadRow]) -> None:
         super().__init__(message)
@@ -56,10 +59,7 @@ def import_uploads(workspace: Path, files: list[Path], tz: str) -> list[Imported
     except IngestError as exc:
         rows = [BadRow(Path(e.file).name, e.line, e.column, str(e.value), e.reason)
                 for e in exc.errors]
-        message = exc.message if exc.message is not None else (
-            f"{len({(r.file, r.line) for r in rows})} bad rows; nothing was imported"
-        )
-        raise UploadRejected(message, rows) from None
+        raise UploadRejected(exc.message or "", rows) from None
     return [ImportedFile(r.source.name, r.table, r.rows, r.already_imported) for r in reports]
 
 

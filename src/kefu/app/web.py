@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +18,15 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters.update(
     money=i18n.money, pct=i18n.pct, score=i18n.score, metric_value=i18n.metric_value
 )
+
+
+def _local(when: dt.datetime | None, tz: str) -> str:
+    """A stored instant in the shop's time zone (SQLite returns naive UTC)."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def _metric_unit(key: str) -> str:
@@ -38,6 +49,7 @@ def render(
         "t": lambda key, **kw: i18n.t(key, lang).format(**kw) if kw else i18n.t(key, lang),
         "label": lambda key: services.metric_label(key, lang),
         "user": signed.user if signed else None,
+        "local": lambda when: _local(when, request.app.state.settings.tz),
         "csrf": signed.session.csrf_token if signed else "",
         "may": (lambda action: permissions.may(signed.user, action)) if signed else (
             lambda action: False),

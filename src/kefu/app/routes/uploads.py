@@ -48,7 +48,9 @@ async def upload(request: Request, db: DbDep, settings: SettingsDep,
             audit.record(db, signed.user, "data.upload_rejected", "upload", "",
                          {"files": [p.name for p in paths], "bad_rows": len(exc.rows)})
             db.commit()
-            return render(request, template, {"error": exc.message, "bad_rows": exc.rows},
+            return render(request, template, {
+                "error": exc.message, "bad_rows": exc.rows,
+                "bad_lines": len({(r.file, r.line) for r in exc.rows})},
                           signed, status_code=422)
     agents = directory.sync_agents(db, settings.workspace)
     audit.record(db, signed.user, "data.upload", "upload", "", {
