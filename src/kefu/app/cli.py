@@ -87,10 +87,11 @@ def serve(
 
         logins = setup_demo(app.state.db, settings.workspace, settings.tz, app.state.runner)
         typer.echo(f"demo logins (http://{host}:{port}/login):")
+        typer.echo(f"  {'user':<9} {'password':<19} {'role':<9} sees")
         for login in logins:
             roles = ",".join(r.value for r in login.roles)
-            typer.echo(f"  {login.username:<9} {login.password:<14} {roles:<9} "
-                       f"{' '.join(login.links)}")
+            typer.echo(f"  {login.username:<9} {login.password:<19} {roles:<9} "
+                       f"{' '.join(login.links) or '-'}")
     else:
         _first_admin(app.state.db)
     uvicorn.run(app, host=host, port=port)

@@ -25,32 +25,29 @@ class DemoLogin:
     links: list[str]
 
 
-def _pick(agents: list[Agent], role: str) -> Agent:
-    return next(a for a in agents if a.role == role)
-
-
 def _plan(agents: list[Agent]) -> list[tuple[str, list[Role], list[tuple[LinkKind, str]]]]:
-    """Demo users linked to real agents of the demo shop."""
-    presale = _pick(agents, "presale")
-    other = next(a for a in agents if a.role == "presale" and a.team == presale.team
-                 and a.agent_id != presale.agent_id)
+    """Demo users linked to real agents of the demo shop (the largest presale team)."""
+    presale = [a for a in agents if a.role == "presale"]
+    team = max(sorted({a.team for a in presale}),
+               key=lambda t: sum(1 for a in presale if a.team == t))
+    first, second = [a for a in presale if a.team == team][:2]
     shops = sorted({a.shop_id for a in agents})
     return [
         ("admin", [Role.admin], []),
         ("director", [Role.director], [(LinkKind.shop, s) for s in shops]),
-        ("lead", [Role.lead], [(LinkKind.team, presale.team)]),
+        ("lead", [Role.lead], [(LinkKind.team, team)]),
         ("qa", [Role.qa], [(LinkKind.shop, s) for s in shops]),
-        ("agent", [Role.agent], [(LinkKind.agent, presale.agent_id)]),
-        ("agent2", [Role.agent], [(LinkKind.agent, other.agent_id)]),
+        ("agent", [Role.agent], [(LinkKind.agent, first.agent_id)]),
+        ("agent2", [Role.agent], [(LinkKind.agent, second.agent_id)]),
     ]
 
 
 def setup_demo(factory: sessionmaker[Session], workspace: Path, tz: str,
-               runner: runs.Runner) -> list[DemoLogin]:
+               runner: runs.Runner, messages: int = 20_000) -> list[DemoLogin]:
     """Idempotent: a second call only prints the logins again."""
-    if not (workspace / "agents").exists():
+    if not services.workspace_agents(workspace):
         with tempfile.TemporaryDirectory() as tmp:
-            services.make_demo_shop(Path(tmp))
+            services.make_demo_shop(Path(tmp), messages=messages)
             services.import_uploads(workspace, sorted(Path(tmp).iterdir()), tz)
     logins = []
     with factory() as db, db.begin():

@@ -136,7 +136,7 @@ def score(x: Any) -> str:
     return "–" if x is None else f"{float(x):.1f}"
 
 
-def metric_value(x: Any, unit: str) -> str:
+def metric_value(x: Any, unit: str, lang: str = "zh") -> str:
     """A metric value in its unit (ratio as %, seconds, 元, counts)."""
     if x is None:
         return "–"
@@ -146,7 +146,8 @@ def metric_value(x: Any, unit: str) -> str:
     if unit == "cny":
         return money(v)
     if unit == "seconds":
-        return f"{v:,.1f} 秒" if v < 600 else f"{v:,.0f} 秒"
+        sec = "s" if lang == "en" else "秒"
+        return f"{v:,.1f} {sec}" if v < 600 else f"{v:,.0f} {sec}"
     if unit == "hours":
         return f"{v:,.1f} h"
     if unit == "count":

@@ -16,7 +16,7 @@ from kefu.app.deps import Signed, get_lang
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters.update(
-    money=i18n.money, pct=i18n.pct, score=i18n.score, metric_value=i18n.metric_value
+    money=i18n.money, pct=i18n.pct, score=i18n.score
 )
 
 
@@ -36,7 +36,13 @@ def _metric_unit(key: str) -> str:
     return metric.unit if metric else ""
 
 
-TEMPLATES.env.globals.update(metric_unit=_metric_unit, Action=permissions.Action)
+def _metric_keys() -> list[str]:
+    from kefu.metrics.registry import METRICS
+
+    return [m.key for m in METRICS]
+
+
+TEMPLATES.env.globals.update(Action=permissions.Action, metric_keys=_metric_keys())
 
 
 def render(
@@ -48,6 +54,7 @@ def render(
         "lang": lang,
         "t": lambda key, **kw: i18n.t(key, lang).format(**kw) if kw else i18n.t(key, lang),
         "label": lambda key: services.metric_label(key, lang),
+        "mv": lambda value, key: i18n.metric_value(value, _metric_unit(key), lang),
         "user": signed.user if signed else None,
         "local": lambda when: _local(when, request.app.state.settings.tz),
         "csrf": signed.session.csrf_token if signed else "",
