@@ -384,14 +384,26 @@ def import_(
     mask_pii: Annotated[
         bool, typer.Option("--mask-pii", help="mask phones, ID numbers, e-mail, addresses in text")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show how rows map, what is rejected; write nothing")
+    ] = False,
+    start: Annotated[str | None, typer.Option(help="period of a KPI report without dates")] = None,
+    end: Annotated[str | None, typer.Option(help="last day of that period")] = None,
 ) -> None:
-    """Validate export files and store them in a workspace (then: kefu metrics --data DIR)."""
+    """Validate export files and store them in a workspace (then: kefu metrics --data DIR).
+
+    --profile takes a mapping profile file or a platform profile (kefu profiles)."""
+    from kefu.cli_platforms import platform_import
     from kefu.store import Privacy, Workspace
 
+    privacy = Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii)
+    tz, skip_bad_rows, profile = options.tz, options.skip_bad_rows, options.profile
+    if checked(lambda: platform_import(files, workspace, profile, tz, skip_bad_rows, privacy,
+                                       dry_run, start, end)):
+        return
     reports = checked(lambda: Workspace(workspace).import_files(
-        files, table=table, tz=options.tz, skip_bad_rows=options.skip_bad_rows,
-        profile=options.profile,
-        privacy=Privacy(pseudonymise_buyers=pseudonymise, mask_text=mask_pii),
+        files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
+        privacy=privacy,
     ))
     for report in reports:
         if report.already_imported:
@@ -425,6 +437,12 @@ def training(
     with open_analysis(data, options) as analysis:
         result = checked(lambda: analysis.training(sch, first, last, manual, history))
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+
+
+from kefu.cli_platforms import compare_report, profiles  # noqa: E402
+
+app.command("profiles")(profiles)
+app.command("compare-report")(compare_report)
 
 
 def main() -> None:  # pragma: no cover - entry point

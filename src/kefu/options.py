@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
 from kefu.config import AnalysisFields, MetricParams, get_settings
 
@@ -44,10 +44,15 @@ class AnalysisOptions(AnalysisFields):
 
     @field_validator("profile", "lexicons")
     @classmethod
-    def _existing(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.exists():
-            raise ValueError(f"{value} does not exist")
-        return value
+    def _existing(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or value.exists():
+            return value
+        if info.field_name == "profile":
+            from kefu.ingest.platforms import builtin_profiles
+
+            if str(value) in builtin_profiles():
+                return value  # a shipped platform profile, by name (kefu profiles)
+        raise ValueError(f"{value} does not exist")
 
     @property
     def params(self) -> MetricParams:

@@ -46,3 +46,15 @@ def test_registry_facts_are_consistent() -> None:
             assert metric.additive, metric.key
         if metric.unit == "ratio":
             assert not metric.additive, metric.key
+
+
+def test_every_mean_or_rate_knows_its_weight() -> None:
+    """Combining days or agents needs the count behind each non-additive value.
+
+    Two rates count things that are no metric of their own (human agent messages,
+    conversations with an upset buyer): they are never combined from reports.
+    """
+    no_count_metric = {"negative_emotion_rate", "empathy_rate"}
+    for metric in METRICS:
+        if not metric.additive and metric.unit != "points" and not metric.pooled:
+            assert (metric.weight in BY_KEY) != (metric.key in no_count_metric), metric.key

@@ -33,15 +33,14 @@ def input_fingerprints(folder: Path) -> Inputs:
     """A sha256 of every file the folder's tables are read from."""
     if not folder.is_dir():
         return {}
-    out: Inputs = {}
-    for table, paths in discover(folder).items():
-        if paths:
-            out[table] = [
-                {"file": str(p.relative_to(folder)), "sha256": file_sha256(p),
-                 "bytes": p.stat().st_size}
-                for p in paths
-            ]
-    return out
+    found = discover(folder)
+    # platforms' KPI reports imported into a workspace (kefu.store.platform_import)
+    found["reports"] = sorted((folder / "reports").glob("*.parquet"))
+    return {
+        table: [{"file": str(p.relative_to(folder)), "sha256": file_sha256(p),
+                 "bytes": p.stat().st_size} for p in paths]
+        for table, paths in found.items() if paths
+    }
 
 
 @dataclass

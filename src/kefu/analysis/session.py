@@ -29,8 +29,9 @@ from kefu.metrics.engine import build_context, collect, connect, for_period
 from kefu.metrics.evidence import evidence_rows
 from kefu.options import AnalysisOptions
 from kefu.scoring.evaluate import Evaluation, evaluate
+from kefu.scoring.reported import FilledSource, folder_source, has_messages
 from kefu.scoring.scheme import Scheme, load_scheme
-from kefu.scoring.sources import DatasetSource, Manual, load_history, load_manual
+from kefu.scoring.sources import DatasetSource, Manual, Source, load_history, load_manual
 from kefu.scoring.whatif import whatif
 
 History = dict[tuple[dt.date, dt.date], dict[str, Any]]
@@ -48,18 +49,36 @@ class Analysis:
         self.options = options or AnalysisOptions.model_validate({})
         self.warnings: list[str] = []
         self.skipped: list[RowError] = []
-        if isinstance(data, Dataset):
-            self.data_path: Path | None = None
-            self.dataset = data
-            self.inputs: dict[str, list[dict[str, Any]]] = {}
-        else:
-            self.data_path = data
-            loaded = self._load(data, progress)
-            self.dataset = loaded.dataset
-            self.warnings += loaded.warnings
-            self.skipped += loaded.skipped
-            self.inputs = input_fingerprints(data)
         self.lexicon_version: str | None = None
+        self._con: Any = None
+        self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
+        reported = folder_source(data, self.options.tz) if isinstance(data, Path) else None
+        if isinstance(data, Path):
+            self.data_path: Path | None = data
+            self.inputs: dict[str, list[dict[str, Any]]] = input_fingerprints(data)
+        else:
+            self.data_path, self.inputs = None, {}
+        if reported is not None and isinstance(data, Path) and not has_messages(data):
+            # a workspace holding only a platform's KPI report: its values, no facts
+            self.dataset: Dataset | None = None
+            self.source: Source = reported
+            return
+        self.dataset = data if isinstance(data, Dataset) else self._loaded(data, progress)
+        self._build_facts()
+        computed = DatasetSource(
+            self.dataset, self.options.params, qa=self.options.qa,
+            compute=lambda _dataset, start, end, *_a, **_k: self._computed(start, end),
+        )
+        self.source = FilledSource(computed, reported) if reported is not None else computed
+
+    def _loaded(self, data: Path, progress: bool) -> Dataset:
+        loaded = self._load(data, progress)
+        self.warnings += loaded.warnings
+        self.skipped += loaded.skipped
+        return loaded.dataset
+
+    def _build_facts(self) -> None:
+        assert self.dataset is not None
         flags: pa.Table | None = None
         if self.options.qa:
             flags, self.lexicon_version = checked_flags(
@@ -76,11 +95,6 @@ class Analysis:
         except BaseException:
             self.close()
             raise
-        self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
-        self.source = DatasetSource(
-            self.dataset, self.options.params, qa=self.options.qa,
-            compute=lambda _dataset, start, end, *_a, **_k: self.metrics(start, end),
-        )
 
     def _load(self, data: Path, progress: bool) -> LoadResult:
         return load_dir(
@@ -96,16 +110,22 @@ class Analysis:
     def metrics(self, start: dt.date, end: dt.date) -> MetricsResult:
         """Every metric per agent, team and shop for the days start..end (memoised)."""
         if (start, end) not in self._memo:
-            result = collect(for_period(self._context, start, end), self.dataset,
-                             qa=self.options.qa)
+            result = self.source.metrics(start, end)
             result.manifest = self.manifest(start, end).to_json_dict()
             self._memo[(start, end)] = result
         return self._memo[(start, end)]
+
+    def _computed(self, start: dt.date, end: dt.date) -> MetricsResult:
+        assert self.dataset is not None
+        return collect(for_period(self._context, start, end), self.dataset, qa=self.options.qa)
 
     def evidence(
         self, metric: str, start: dt.date, end: dt.date, agent_id: str | None = None
     ) -> pa.Table:
         """The rows behind ``metric`` (for one agent or all) — the same facts as metrics()."""
+        if self.dataset is None:
+            raise ValueError("the data holds a platform's KPI report only: reported values "
+                             "have no rows behind them")
         return evidence_rows(for_period(self._context, start, end), self.dataset, metric, agent_id)
 
     def evaluate(

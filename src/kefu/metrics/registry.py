@@ -40,12 +40,21 @@ class Metric:
     """the count a rate or mean is computed over: min_count and shrinkage trials"""
     table: str | None = None
     """the optional input table it needs (null without it); None: messages alone"""
+    weight_metric: str | None = None
+    """for a mean without count_metric: the count that weights it across days (reports)"""
     additive: bool = False
     """values of agents add up to the team's (counts, money, hours)"""
     pooled: bool = False
     """team and shop values recomputed from the pooled rows (percentiles), never summed"""
     summary: bool = False
     """shown in the terminal summary table (kefu metrics --format table)"""
+
+    @property
+    def weight(self) -> str | None:
+        """The count that weights this value when values of several days or agents combine."""
+        if self.additive:
+            return None
+        return self.count_metric or self.weight_metric
 
     @property
     def arrow(self) -> str:
@@ -84,7 +93,7 @@ METRICS: tuple[Metric, ...] = (
            evidence="conversations", pooled=True),
     Metric("avg_response_s", "平均响应时间", "Average response time", _D, "seconds", _SV,
            "mean response time over answered buyer turns",
-           evidence="turns", summary=True),
+           weight_metric="received", evidence="turns", summary=True),
     Metric("avg_response_s_p50", "响应时间中位数", "Response time, median", _D, "seconds", _SV,
            "median response time over answered buyer turns",
            evidence="turns", pooled=True),
@@ -93,13 +102,13 @@ METRICS: tuple[Metric, ...] = (
            evidence="turns", pooled=True),
     Metric("response_on_time_rate", "响应时间达标率", "On-time response rate", _U, "ratio", _SV,
            "answered turns within response_target_s / all buyer turns",
-           evidence="turns"),
+           weight_metric="received", evidence="turns"),
     Metric("unanswered_turns", "未回复次数", "Unanswered turns", _D, "count", _SV,
            "buyer turns never answered",
            evidence="turns", additive=True),
     Metric("answer_question_ratio", "答问比", "Answer/question ratio", _N, "ratio", _SV,
            "human agent messages / buyer messages",
-           evidence="messages"),
+           weight_metric="received", evidence="messages"),
     Metric("online_hours", "在线时长", "Online hours", _U, "hours", _SV,
            "hours of the union of online and busy intervals inside the period",
            evidence="online_intervals", table="sessions", additive=True, summary=True),
@@ -124,7 +133,7 @@ METRICS: tuple[Metric, ...] = (
            evidence="conversions", count_metric="orders"),
     Metric("refund_rate", "退款率", "Refund rate", _D, "ratio", _SA,
            "refund_amount of credited orders / sales_amount",
-           evidence="conversions"),
+           weight_metric="sales_amount", evidence="conversions"),
     # satisfaction and resolution
     Metric("ratings", "评价数", "Ratings", _N, "count", _SF, "ratings in the period",
            evidence="ratings", table="ratings", additive=True),

@@ -27,6 +27,8 @@ class MetricsResult:
     """metric keys present in this result, in registry order."""
     manifest: dict[str, Any] | None = None
     """what the result was computed from (kefu.analysis.manifest), when known."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """metric key -> "reported" for values a platform reported (not computed; no drill-down)."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON object of cli.md: start, end, agents, teams, shops."""
@@ -37,4 +39,5 @@ class MetricsResult:
             "teams": self.teams,
             "shops": self.shops,
             **({"manifest": self.manifest} if self.manifest is not None else {}),
+            **({"provenance": self.provenance} if self.provenance else {}),
         }
