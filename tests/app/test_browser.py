@@ -99,6 +99,9 @@ def test_each_role_signs_in_and_sees_its_run_page(browser: Any, server: str, wor
         assert "薪酬合计" in text
     else:
         assert "管理员不查看考核结果" in text
+        page.goto(f"{server}/admin/users")
+        page.screenshot(path=str(shots / "users-frank.png"), full_page=True)
+        assert ALICE in page.inner_text("table.users")
     assert page.errors == []  # no CSP violation, no script error
 
 

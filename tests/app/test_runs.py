@@ -46,8 +46,9 @@ def test_director_drafts_publishes_and_versions_a_run(world: World,
 
     assert gina.post(f"/runs/{run_id}/publish", {"reason": "六月考核"}).status_code == 303
     assert _run(world, run_id).status == "published"
-    # locked: a published run is not recomputed, it gets a new version
-    assert gina.post(f"/runs/{run_id}/recompute").status_code == 409
+    # locked: a published run is not recomputed, it gets a new version (with a reason)
+    refused = gina.post(f"/runs/{run_id}/recompute")
+    assert refused.status_code == 409 and "new version" in refused.text
     assert gina.post(f"/runs/{run_id}/versions", {"reason": ""}).status_code == 409
 
     response = gina.post(f"/runs/{run_id}/versions", {"reason": "补录了售后工单"})
@@ -98,18 +99,24 @@ def test_a_draft_is_recomputed(world: World) -> None:
     assert ("gina", "run.recompute", str(world.draft), "") in _audit(world)
 
 
-def test_a_failing_run_shows_its_error(world: World) -> None:
+def test_a_failing_run_shows_its_error_and_can_be_recomputed(world: World) -> None:
+    from kefu.app.models import SchemeVersion
+
+    with world.app.state.db() as db, db.begin():
+        # a version saved before a check existed: the run fails, it does not crash the app
+        db.add(SchemeVersion(scheme_id=1, version=2, yaml_text="name: x\nitems: []\n"))
     gina = world.client("gina")
-    response = gina.post("/runs", {"scheme_version_id": 1, "start": "2030-01-01",
-                                   "end": "2030-01-31"})
+    response = gina.post("/runs", {"scheme_version_id": 2, "start": "2024-06-01",
+                                   "end": "2024-06-30"})
     run_id = int(response.headers["location"].rsplit("/", 1)[1])
     world.app.state.runner.wait()
     run = _run(world, run_id)
+    assert run.status == "failed" and run.result is None and "items" in run.message
     page = gina.get(f"/runs/{run_id}")
-    if run.status == "failed":
-        assert run.message and run.message in page.text
-    else:  # a period without data may evaluate to an empty ranking
-        assert run.status == "draft" and run.result is not None
+    assert "计算失败" in page.text and run.message in page.text
+    assert ("system", "run.failed", str(run_id), "") in _audit(world)
+    assert gina.post(f"/runs/{run_id}/recompute").status_code == 303
+    assert gina.post(f"/runs/{run_id}/publish").status_code == 409  # not a computed draft
 
 
 def test_run_status_partial_polls_while_computing(world: World) -> None:

@@ -91,10 +91,6 @@ def _cut(user: User, row: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- runs
 
 
-def _sees_drafts(user: User) -> bool:
-    return may(user, Action.draft)
-
-
 def _run_rows(run: Run) -> list[dict[str, Any]]:
     return list((run.result or {}).get("agents", []))
 

@@ -193,6 +193,20 @@ def metric_label(key: str, lang: str) -> str:
     return metric.label_en if lang == "en" else metric.label_zh
 
 
+def metric_unit(key: str) -> str:
+    from kefu.metrics.registry import BY_KEY
+
+    metric = BY_KEY.get(key)
+    return metric.unit if metric else ""
+
+
+def metric_keys() -> list[str]:
+    """Every metric key in the registry's order (the order pages list metrics in)."""
+    from kefu.metrics.registry import METRICS
+
+    return [m.key for m in METRICS]
+
+
 def make_demo_shop(out: Path, messages: int = 20_000, agents: int = 12) -> str:
     from kefu.demo import DemoConfig, generate
 

@@ -29,20 +29,7 @@ def _local(when: dt.datetime | None, tz: str) -> str:
     return when.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
-def _metric_unit(key: str) -> str:
-    from kefu.metrics.registry import BY_KEY  # labels and units come from the one registry
-
-    metric = BY_KEY.get(key)
-    return metric.unit if metric else ""
-
-
-def _metric_keys() -> list[str]:
-    from kefu.metrics.registry import METRICS
-
-    return [m.key for m in METRICS]
-
-
-TEMPLATES.env.globals.update(Action=permissions.Action, metric_keys=_metric_keys())
+TEMPLATES.env.globals.update(Action=permissions.Action, metric_keys=services.metric_keys())
 
 
 def render(
@@ -54,7 +41,7 @@ def render(
         "lang": lang,
         "t": lambda key, **kw: i18n.t(key, lang).format(**kw) if kw else i18n.t(key, lang),
         "label": lambda key: services.metric_label(key, lang),
-        "mv": lambda value, key: i18n.metric_value(value, _metric_unit(key), lang),
+        "mv": lambda value, key: i18n.metric_value(value, services.metric_unit(key), lang),
         "user": signed.user if signed else None,
         "local": lambda when: _local(when, request.app.state.settings.tz),
         "csrf": signed.session.csrf_token if signed else "",

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from kefu.app import permissions, runs
-from kefu.app.deps import CheckedDep, DbDep, SignedDep
+from kefu.app.deps import CheckedDep, DbDep, Signed, SignedDep
 from kefu.app.models import Run, RunStatus, Scheme, SchemeVersion
 from kefu.app.permissions import Action
 from kefu.app.web import render
@@ -55,13 +55,17 @@ def _versions(db: DbDep, run: Run) -> list[Run]:
     return list(db.scalars(select(Run).where(Run.series == run.series).order_by(Run.version)))
 
 
-@router.get("/runs/{run_id}")
-def run_page(request: Request, db: DbDep, signed: SignedDep, run_id: int) -> Response:
-    run = permissions.get_run_for_user(db, signed.user, run_id)
+def _run_page(request: Request, db: DbDep, signed: Signed, run: Run, error: str = "",
+              status_code: int = 200) -> Response:
     versions = [v for v in _versions(db, run) if permissions.may_see_run(signed.user, v)]
     return render(request, "run.html", {
         "run": run, "view": permissions.run_view(signed.user, run), "versions": versions,
-        "schemes": _schemes(db)}, signed)
+        "schemes": _schemes(db), "error": error}, signed, status_code=status_code)
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, db: DbDep, signed: SignedDep, run_id: int) -> Response:
+    return _run_page(request, db, signed, permissions.get_run_for_user(db, signed.user, run_id))
 
 
 @router.get("/runs/{run_id}/status")
@@ -113,7 +117,8 @@ def publish_run(request: Request, db: DbDep, signed: CheckedDep, run_id: int,
     try:
         runs.publish(db, signed.user, run, reason)
     except runs.RunStateError as exc:
-        return Response(str(exc), status_code=409)
+        db.rollback()
+        return _run_page(request, db, signed, run, str(exc), 409)
     db.commit()
     return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
@@ -124,7 +129,8 @@ def recompute_run(request: Request, db: DbDep, signed: CheckedDep, run_id: int) 
     try:
         runs.recompute(db, signed.user, run)
     except runs.RunStateError as exc:
-        return Response(str(exc), status_code=409)
+        db.rollback()
+        return _run_page(request, db, signed, run, str(exc), 409)
     db.commit()
     request.app.state.runner.submit(run.id)
     return RedirectResponse(f"/runs/{run.id}", status_code=303)
@@ -141,7 +147,8 @@ def new_run_version(
     try:
         new = runs.new_version(db, signed.user, run, reason, version)
     except runs.RunStateError as exc:
-        return Response(str(exc), status_code=409)
+        db.rollback()
+        return _run_page(request, db, signed, run, str(exc), 409)
     db.commit()
     request.app.state.runner.submit(new.id)
     return RedirectResponse(f"/runs/{new.id}", status_code=303)
