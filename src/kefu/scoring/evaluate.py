@@ -77,6 +77,8 @@ def evaluate(
                     else None
                 line.note = "分段计分"
     results = agent_scores(scheme, whole, agents, combined, per_agent, segs, warnings)
+    for line in (li for r in results for li in r.items if li.key in whole.provenance):
+        line.note = line.note or "平台报表值(reported)"  # a platform's number, not kefu's
     prev_start, prev_end = previous_period(start, end)
     ev = Evaluation(
         scheme={**scheme.describe(), "sha256": scheme_fingerprint(scheme)},
