@@ -96,6 +96,8 @@ def test_agent_cannot_see_other_agents_pay(world: World, evaluation: dict) -> No
     assert all(r["agent_id"] != BOB for r in export_rows(world, "alice"))
     assert agent_page(world, "alice", BOB).status_code == 404
     assert "薪酬合计" not in world.client("alice").get(f"/runs/{world.published}").text
+    partial = world.client("alice").get(f"/runs/{world.published}/table").text
+    assert BOB not in partial and partial.count("<tr") == 2  # the header and alice's row
     assert bob_pay  # bob has pay: it is hidden, not absent
 
 
@@ -113,6 +115,7 @@ def test_lead_cannot_see_team_pay(world: World) -> None:
     assert all("pay" not in a for a in api_agents(world, "carol"))
     page = world.client("carol").get(f"/runs/{world.published}")
     assert "薪酬" not in page.text
+    assert "薪酬" not in world.client("carol").get(f"/runs/{world.published}/table").text
     assert "pay" not in export_rows(world, "carol")[0]
     assert "薪酬" not in agent_page(world, "carol", BOB).text
     teams = world.client("carol").get(f"/api/runs/{world.published}").json()["teams"]
