@@ -243,3 +243,11 @@ def test_admin_manages_users_and_reads_audit_log(world: World) -> None:
 def test_director_and_admin_edit_schemes(world: World) -> None:
     for user in ("gina", "frank"):
         assert world.client(user).get("/schemes").status_code == 200
+
+
+def test_agent_home_links_own_result_with_own_pay_only(world: World, evaluation: dict) -> None:
+    mine = row_of(evaluation, ALICE)
+    home = world.client("alice").get("/").text
+    assert f"/runs/{world.published}/agents/{quote(ALICE)}" in home
+    assert f"{mine['total_display']:.1f}" in home and money(mine["pay"]["total"]) in home
+    assert BOB not in home and f"/runs/{world.draft}" not in home

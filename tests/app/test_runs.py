@@ -134,3 +134,15 @@ def test_end_before_start_is_refused(world: World) -> None:
     response = world.client("gina").post("/runs", {"scheme_version_id": 1,
                                                    "start": "2024-06-30", "end": "2024-06-01"})
     assert response.status_code == 400 and "end is before start" in response.text
+
+
+def test_a_run_left_computing_by_a_stopped_server_is_computed_on_start(world: World) -> None:
+    with world.app.state.db() as db, db.begin():
+        run = db.get(Run, world.draft)
+        assert run is not None
+        run.status, run.progress, run.result = "computing", 40, None
+    runner = world.app.state.runner
+    assert runner.resume() == 1
+    runner.wait()
+    assert _run(world, world.draft).status == "draft"
+    assert _run(world, world.draft).result is not None

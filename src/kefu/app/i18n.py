@@ -51,6 +51,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "your_rank": ("你的排名", "Your rank"),
     "of": ("共", "of"),
     "breakdown": ("得分明细", "Score breakdown"),
+    "my_result": ("我的结果", "My result"),
     "item": ("考核项", "Item"),
     "value": ("指标值", "Value"),
     "points": ("得分", "Points"),

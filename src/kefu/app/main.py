@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         appdb.upgrade(engine)
     factory = appdb.session_factory(engine)
     runner = Runner(factory, settings.workspace, settings.tz)
+    if migrate:
+        runner.resume()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -161,6 +161,13 @@ def run_view(user: User, run: Run) -> RunView:
     return RunView(cut, user.linked(LinkKind.agent), ranked, teams, show_pay, pay_total)
 
 
+def own_rows(user: User, run: Run) -> list[dict[str, Any]]:
+    """The user's own agent rows in a run they may see (their score, grade, pay)."""
+    if not may_see_run(user, run):
+        return []
+    return [_cut(user, r) for r in _run_rows(run) if is_own(user, r)]
+
+
 def get_agent_for_user(user: User, run: Run, agent_id: str) -> dict[str, Any]:
     """One agent's full row (breakdown, metrics; pay only where allowed) or NotFound."""
     for row in _run_rows(run):

@@ -36,6 +36,14 @@ class Runner:
         with self._lock:
             self._futures.append(self._pool.submit(self._compute, run_id))
 
+    def resume(self) -> int:
+        """Compute again the runs a stopped server left computing; returns how many."""
+        with self.factory() as db:
+            ids = list(db.scalars(select(Run.id).where(Run.status == RunStatus.computing)))
+        for run_id in ids:
+            self.submit(run_id)
+        return len(ids)
+
     def wait(self) -> None:
         """Block until every submitted run is computed (tests, shutdown)."""
         with self._lock:

@@ -21,6 +21,7 @@ def home(request: Request, db: DbDep, signed: SignedDep) -> Response:
     roles = [r for r in Role if user.has(r)]
     return render(request, "home.html", {
         "runs": runs, "roles": roles,
+        "mine": {run.id: permissions.own_rows(user, run) for run in runs},
         "agents": sorted(user.linked(LinkKind.agent)),
         "teams": sorted(user.linked(LinkKind.team)),
         "shops": sorted(user.linked(LinkKind.shop)),
