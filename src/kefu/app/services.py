@@ -463,7 +463,8 @@ def metric_keys() -> list[str]:
     return [m.key for m in METRICS]
 
 
-def make_demo_shop(out: Path, messages: int = 20_000, agents: int = 12) -> str:
+def make_demo_shop(out: Path, messages: int = 20_000, agents: int = 12,
+                   start: dt.date = dt.date(2024, 6, 1), days: int = 30) -> str:
     from kefu.demo import DemoConfig, generate
 
-    return generate(out, DemoConfig(messages=messages, agents=agents))
+    return generate(out, DemoConfig(messages=messages, agents=agents, start=start, days=days))
