@@ -56,6 +56,14 @@ class Chart:
                 for j, c in enumerate(self.categories)]
         return Table(self.key, self.title, columns, rows)
 
+    def trimmed(self) -> Chart:
+        """Without the leading categories where no series has a value (before the data)."""
+        first = next((j for j in range(len(self.categories))
+                      if any(s["data"][j] is not None for s in self.series)),
+                     len(self.categories))
+        series = [{**s, "data": s["data"][first:]} for s in self.series]
+        return Chart(self.key, self.title, self.kind, self.categories[first:], series, self.unit)
+
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "kind": self.kind, "unit": self.unit,
                 "categories": self.categories, "series": self.series}
@@ -185,7 +193,7 @@ def agent_trend(trend: dict[str, Any], row: dict[str, Any], lang: str) -> Chart:
     if team is not None:
         series.append({"name": f"{_t('team_avg', lang)} ({row.get('team')})",
                        "data": _series_values(team, "mean_total")})
-    return Chart("agent_trend", _t("trend", lang), "line", cats, series)
+    return Chart("agent_trend", _t("trend", lang), "line", cats, series).trimmed()
 
 
 def agent_tables(row: dict[str, Any], run_id: int, lang: str) -> dict[str, Table]:
@@ -289,7 +297,7 @@ def kpi_trend(trend: dict[str, Any], key: str, lang: str) -> Chart:
     series = [{"name": name, "data": _series_values(s, "", key)}
               for kind in ("shops", "teams") for name, s in sorted(trend[kind].items())]
     return Chart("kpi_trend", f"{_t('trend', lang)}: {services.metric_label(key, lang)}",
-                 "line", cats, series, services.metric_unit(key))
+                 "line", cats, series, services.metric_unit(key)).trimmed()
 
 
 def pay_chart(split: dict[str, float], lang: str) -> Chart:

@@ -26,7 +26,7 @@
       xAxis: { type: "category", data: data.categories },
       yAxis: { type: "value", axisLabel: { formatter: f } },
       series: data.series.map(function (s) {
-        return { name: s.name, type: data.kind, data: s.data, connectNulls: false,
+        return { name: s.name, type: data.kind, data: s.data, connectNulls: false, showSymbol: true, symbolSize: 7,
                  stack: data.kind === "bar" && data.series.length > 1 ? "all" : undefined };
       })
     };
