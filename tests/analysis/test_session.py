@@ -106,5 +106,7 @@ def test_a_workspace_keeps_check_verdicts_and_reuses_them(
     with Analysis(workspace) as analysis:
         again = analysis.metrics(*JUNE)
     assert again.agents == first.agents
+    with Analysis(folder) as plain:  # the export folder: no cache, every text checked
+        assert plain.metrics(*JUNE).agents == first.agents
     quality = [k for k in first.keys if k.endswith(("_hits", "_rate"))]
     assert any(first.agents[a][k] for a in first.agents for k in quality)
