@@ -72,8 +72,8 @@ def test_director_and_lead_dashboards_render_charts_in_chinese_and_english(
     lead.screenshot(path=str(shots / "dash-lead.png"), full_page=True)
 
 
-def test_report_card_prints_to_pdf(browser: Any, server: str, world: World,
-                                   shots: Path) -> None:  # noqa: F811
+def test_report_card_prints_to_pdf(
+        browser: Any, server: str, world: World, shots: Path) -> None:  # noqa: F811
     page = sign_in(browser, server, "alice")
     page.goto(f"{server}/runs/{world.published}/agents/{A}/card")
     assert "绩效考核表" in page.inner_text("body")
