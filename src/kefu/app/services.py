@@ -382,6 +382,8 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
         mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
                        pc.equal(msgs.column("buyer_id"), buyer_id))
         said = msgs.filter(mask).sort_by("sent_local").to_pylist()
+    convs = convs.filter(pc.equal(convs.column("buyer_id"), buyer_id))
+    turns = turns.filter(pc.equal(turns.column("buyer_id"), buyer_id))
     answered = {(t["conv_no"], t["answer_at"].replace(tzinfo=None)): t["response_s"]
                 for t in turns.to_pylist() if t["buyer_id"] == buyer_id and t["answered"]}
     out = []
@@ -415,10 +417,18 @@ def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
             agent_ids: set[str]) -> list[dict[str, Any]]:
     """Forbidden words, off-site leads and negative tone in agents' messages, and upset
     buyers whose conversation got no empathy, for the given agents only."""
+    import pyarrow.compute as pc
+
     with _SESSION_LOCK:
         analysis = _session(workspace, tz)
         messages = analysis.evidence("forbidden_hits", start, end)
         convs = analysis.evidence("qa_score", start, end)
+    # only the flagged rows become Python objects (the period may hold millions)
+    flagged = pc.or_(pc.or_(messages.column("qa_forbidden"), messages.column("qa_offsite")),
+                     messages.column("qa_negative"))
+    messages = messages.filter(pc.and_(flagged, pc.equal(messages.column("sender"), "agent")))
+    convs = convs.filter(pc.and_(pc.fill_null(convs.column("upset"), False),
+                                 pc.invert(pc.fill_null(convs.column("empathic"), False))))
     hits = []
     for m in messages.to_pylist():
         if m["agent_id"] not in agent_ids or m["sender"] != "agent":
