@@ -418,7 +418,8 @@ def load_spark(
     header_errors += _empty_files(parts, files, empty_ok)
     tables: dict[str, Any] = {}
     for name, frames in parts.items():
-        rows = reduce(lambda a, b: a.unionByName(b), frames)
+        # read and typed once: the checks, the reports and the metrics all read these rows
+        rows = reduce(lambda a, b: a.unionByName(b), frames).persist(_disk_and_memory())
         rows, dup_problems, dup_warnings = _in_file_duplicates(TABLES[name], rows, files)
         problems += dup_problems
         warnings += dup_warnings
@@ -435,9 +436,15 @@ def load_spark(
     if errors:
         warnings += _skipped_warnings(errors, total)
     frames_out = {name: rows.select(*[c.name for c in TABLES[name].columns], "ordinal")
-                  for name, rows in tables.items()}
+                  .persist(_disk_and_memory()) for name, rows in tables.items()}
     agents = _to_arrow(frames_out["agents"].orderBy("ordinal"))
     return SparkShop(frames_out, agents, files, tz, errors, warnings)
+
+
+def _disk_and_memory() -> Any:
+    from pyspark import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK
 
 
 def _check_files(files: list[SparkFile], url: str) -> None:
