@@ -12,11 +12,8 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,69 +31,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from loopback_cluster import loopback_cluster  # noqa: E402
+
 START, END = "2024-06-01", "2024-06-30"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """spark://127.0.0.1:PORT of a master with two registered workers; stopped after."""
-    import pyspark
-
-    home = Path(pyspark.__file__).parent
-    base = tmp_path_factory.mktemp("spark-cluster")
-    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_NO_DAEMONIZE": "1", "PYSPARK_PYTHON": sys.executable}
-    port, ui = free_port(), free_port()
-    url = f"spark://127.0.0.1:{port}"
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str, *args: str) -> None:
-        log = (base / f"{name}.log").open("wb")
-        started.append(subprocess.Popen([str(home / "bin" / "spark-class"), *args],
-                                        stdout=log, stderr=subprocess.STDOUT, env=env))
-
-    try:
-        start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-              "--port", str(port), "--webui-port", str(ui))
-        for n in (1, 2):
-            work = base / f"worker{n}"
-            work.mkdir()
-            start(f"worker{n}", "org.apache.spark.deploy.worker.Worker", url,
-                  "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
-                  "--work-dir", str(work), "--webui-port", str(free_port()))
-        _wait_for_workers(ui, 2, base)
+    with loopback_cluster(tmp_path_factory.mktemp("spark-cluster"), workers=2) as url:
         yield url
-    finally:
-        for process in reversed(started):
-            _stop(process)
-
-
-def _wait_for_workers(ui: int, count: int, logs: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5) as reply:
-                if json.load(reply).get("aliveworkers", 0) >= count:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"the workers did not register in {timeout} s; see {logs}")
 
 
 @pytest.fixture(scope="module")
