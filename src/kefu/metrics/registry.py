@@ -45,7 +45,7 @@ class Metric:
     additive: bool = False
     """values of agents add up to the team's (counts, money, hours)"""
     pooled: bool = False
-    """team and shop values recomputed from the pooled rows (percentiles), never summed"""
+    """team and shop values recomputed from the pooled rows (percentiles, distinct buyers)"""
     summary: bool = False
     """shown in the terminal summary table (kefu metrics --format table)"""
 
@@ -130,7 +130,7 @@ METRICS: tuple[Metric, ...] = (
            evidence="conversions", additive=True),
     Metric("avg_order_value", "客单价", "Average order value", _U, "cny", _SA,
            "sales_amount / distinct buyers of credited orders",
-           evidence="conversions", count_metric="orders"),
+           evidence="conversions", count_metric="orders", pooled=True),
     Metric("refund_rate", "退款率", "Refund rate", _D, "ratio", _SA,
            "refund_amount of credited orders / sales_amount",
            weight_metric="sales_amount", evidence="conversions"),
