@@ -48,6 +48,16 @@ class AnalysisFields(MetricParams):
     skip_bad_rows: bool = Field(False, description="load the good rows of files with bad rows")
     allow_empty: tuple[str, ...] = Field(
         (), description="tables whose files may be empty or header-only on purpose")
+    spark_master: str = Field(
+        "local[*]", description="Spark master URL: local[*], spark://host:7077, yarn …")
+    spark_input: str | None = Field(
+        None, description="where the Spark cluster reads the data: a shared folder or an "
+        "s3a://, hdfs://, file:// URL (default: the --data folder)")
+    spark_driver_memory: str | None = Field(
+        None, description="Spark driver memory, e.g. 512m (default: Spark's, 1g)")
+    spark_executor_memory: str | None = Field(
+        None, description="memory of each Spark executor, e.g. 2g (default: Spark's, 1g)")
+    spark_partitions: int = Field(8, gt=0, description="Spark shuffle partitions")
 
 
 class Settings(AnalysisFields, BaseSettings):

@@ -52,6 +52,7 @@ class Analysis:
         self.skipped: list[RowError] = []
         self.lexicon_version: str | None = None
         self._con: Any = None
+        self.on_cluster = False
         self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
         reported = folder_source(data, self.options.tz) if isinstance(data, Path) else None
         if isinstance(data, Path):
@@ -64,8 +65,12 @@ class Analysis:
             self.dataset: Dataset | None = None
             self.source: Source = reported
             return
-        self.dataset = data if isinstance(data, Dataset) else self._loaded(data, progress)
-        self._build_facts()
+        if self.options.engine == "spark" and isinstance(data, Path):
+            self._build_on_cluster(data)
+        else:
+            self.dataset = data if isinstance(data, Dataset) else self._loaded(data, progress)
+            self._build_facts()
+        assert self.dataset is not None
         computed = DatasetSource(
             self.dataset, self.options.params, qa=self.options.qa,
             compute=lambda _dataset, start, end, *_a, keys=None, **_k: self._computed(
@@ -97,6 +102,39 @@ class Analysis:
         except BaseException:
             self.close()
             raise
+
+    def _build_on_cluster(self, data: Path) -> None:
+        """Spark on a shop on disk: the cluster reads, validates and computes (the data
+        never passes through this process; kefu.ingest.spark_reader, metrics.spark_inputs)."""
+        from kefu.ingest.load import check_allow_empty, check_tz, resolve_profile
+        from kefu.ingest.spark_reader import load_spark
+        from kefu.metrics.spark import connect_spark
+        from kefu.metrics.spark_inputs import build_spark_context, summary_dataset
+
+        o = self.options
+        if o.qa:
+            raise ValueError(
+                "--engine spark reads the data on the cluster, where the automatic text "
+                "checks do not run yet: pass --no-qa (the quality metrics are then null)")
+        check_tz(o.tz)
+        self._con = connect_spark(o.spark_master, o.spark_driver_memory,
+                                  o.spark_executor_memory, o.spark_partitions)
+        try:
+            shop = load_spark(self._con._session, o.spark_input or data, o.tz,
+                              o.skip_bad_rows, resolve_profile(o.profile),
+                              check_allow_empty(o.allow_empty))
+            self.warnings += shop.warnings
+            self.skipped += shop.skipped
+            if not self.inputs:  # a URL: names and sizes as the cluster lists them
+                for file in shop.files:
+                    self.inputs.setdefault(file.table, []).append(
+                        {"file": file.source, "sha256": None, "bytes": file.size})
+            self._context = build_spark_context(self._con, shop, o.params)
+            self.dataset = summary_dataset(shop)
+        except BaseException:
+            self.close()
+            raise
+        self.on_cluster = True
 
     def _load(self, data: Path, progress: ProgressCallback | None) -> LoadResult:
         return load_dir(
@@ -132,6 +170,9 @@ class Analysis:
         if self.dataset is None:
             raise ValueError("the data holds a platform's KPI report only: reported values "
                              "have no rows behind them")
+        if self.on_cluster:
+            raise ValueError("evidence rows are not read back from a Spark cluster yet: "
+                             "use --engine duckdb for kefu evidence")
         return evidence_rows(for_period(self._context, start, end), self.dataset, metric, agent_id)
 
     def evaluate(

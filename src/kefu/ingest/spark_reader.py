@@ -1,0 +1,619 @@
+"""Reading a shop's files inside Spark: found, typed, validated, merged and cross-checked
+where the cluster stores them, so no row passes through kefu's own process.
+
+The rules are those of load_dir (validate.py, merge.py, load.cross_check, docs/data.md),
+expressed as Spark column expressions over the same declarations (schema.py, the
+profile's column and value mappings, convert's patterns and limits); the parity
+tests (tests/metrics/test_spark_cluster.py) keep the error reports and the numbers
+equal to the embedded path. Only the bad-row reports (at most MAX_COLLECTED_ERRORS)
+and the agents table come back to the driver.
+
+The cluster path reads Parquet: exports written as Parquet, and workspaces (kefu
+import stores validated Parquet). Other formats are refused with a sentence
+saying to import them first (kefu import writes the workspace where the cluster
+reads it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from kefu.ingest import convert
+from kefu.ingest.errors import MAX_SHOWN_ERRORS, IngestError, RowError
+from kefu.ingest.load import AGENT_TABLES, table_for_file
+from kefu.ingest.manifest import MANIFEST_NAME
+from kefu.ingest.profile import MappingProfile, bool_mapping, column_mapping, value_mapping
+from kefu.ingest.readers import RawFile
+from kefu.ingest.schema import TABLES, Column, Kind, Table
+from kefu.ingest.validate import (
+    DEFAULTED_LATER,
+    DERIVED,
+    TIME_ORDER,
+    UNTRIMMED_TEXT,
+    check_header,
+    describe_default,
+)
+
+MAX_COLLECTED_ERRORS = 1000
+"""Bad-row reports brought back to the driver; the total is always counted."""
+
+FILE_NO, ROW_NO, LINE, BAD = "_file", "_row", "_line", "_bad"
+
+
+@dataclass(frozen=True)
+class SparkFile:
+    table: str
+    url: str
+    source: str
+    """Name in reports, relative to the location (messages/june.parquet)."""
+    size: int
+
+
+@dataclass
+class SparkShop:
+    """The shop's canonical tables as Spark DataFrames (schema.py columns, X_at as a UTC
+    TIMESTAMP, plus ``ordinal``); ``agents`` also on the driver (it is small)."""
+
+    frames: dict[str, Any]
+    agents: pa.Table
+    files: list[SparkFile]
+    tz: str
+    skipped: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def frame(self, name: str) -> Any | None:
+        return self.frames.get(name)
+
+
+def _F() -> Any:
+    from pyspark.sql import functions
+
+    return functions
+
+
+# --- finding the files ---------------------------------------------------------
+
+
+def _hadoop(spark: Any, url: str) -> tuple[Any, Any]:
+    path = spark._jvm.org.apache.hadoop.fs.Path(url)
+    return path.getFileSystem(spark._jsc.hadoopConfiguration()), path
+
+
+def location_url(location: str | Path) -> str:
+    """A URL Spark reads: URLs as given, local folders as file:// of their absolute path."""
+    text = str(location)
+    if "://" in text:
+        return text.rstrip("/")
+    return Path(text).resolve().as_uri()
+
+
+def discover(spark: Any, url: str) -> tuple[list[SparkFile], bool]:
+    """Files per table in load order, by the rules of load.discover (names, table folders,
+    a workspace's manifest), listed through Hadoop's file system (file:, hdfs:, s3a: …);
+    and whether the location is a workspace."""
+    fs, root = _hadoop(spark, url)
+    if not fs.exists(root) or not fs.getFileStatus(root).isDirectory():
+        raise IngestError([], f"{url} is not a folder")
+    manifest = root.suffix("/" + MANIFEST_NAME)
+    if fs.exists(manifest):
+        text = spark.read.text(manifest.toString(), wholetext=True).first()[0]
+        return _vouched(spark, fs, url, json.loads(text)["files"]), True
+    found: list[SparkFile] = []
+    for status in fs.listStatus(root):
+        name = status.getPath().getName()
+        if status.isDirectory() and name in TABLES:
+            found += [SparkFile(name, s.getPath().toString(), f"{name}/{s.getPath().getName()}",
+                                s.getLen())
+                      for s in fs.listStatus(status.getPath())
+                      if s.isFile() and not s.getPath().getName().startswith((".", "~$", "_"))]
+        elif status.isFile() and (table := table_for_file(Path(name))) is not None:
+            found.append(SparkFile(table, status.getPath().toString(), name, status.getLen()))
+    order = list(TABLES)
+    found.sort(key=lambda f: (order.index(f.table), Path(f.source).name, f.source))
+    return found, False
+
+
+def _vouched(spark: Any, fs: Any, url: str, entries: list[dict[str, Any]]) -> list[SparkFile]:
+    """The manifest's files in import order; refuses a missing or changed one
+    (manifest.vouched_files)."""
+    files: list[SparkFile] = []
+    for entry in entries:
+        file_url = f"{url}/{entry['path']}"
+        path = spark._jvm.org.apache.hadoop.fs.Path(file_url)
+        size = fs.getFileStatus(path).getLen() if fs.exists(path) else -1
+        if size != entry["size"]:
+            state = "missing" if size < 0 else f"{size} bytes instead of {entry['size']}"
+            raise IngestError([], (
+                f"workspace {url}: {entry['path']} (imported from {entry['source']}) is {state}; "
+                "the workspace was changed outside kefu. Re-import it, or start a new workspace"))
+        files.append(SparkFile(entry["table"], file_url, entry["path"], size))
+    order = list(TABLES)
+    files.sort(key=lambda f: order.index(f.table))  # stable: import order within a table
+    return files
+
+
+# --- typing and validating one file -------------------------------------------
+
+
+SPARK_TYPES = {Kind.TEXT: "string", Kind.ENUM: "string", Kind.BOOL: "boolean",
+               Kind.MONEY: "double", Kind.INT: "bigint", Kind.TIMESTAMP: "timestamp"}
+
+Check = tuple[Any, str, str]
+"""(bad-row condition, canonical column, reason)"""
+
+
+def stored_types(table: Table) -> dict[str, str]:
+    """The Spark types of a workspace's stored rows (load.stored_schema)."""
+    return {c.name: SPARK_TYPES[c.kind] for c in table.columns}
+
+
+def type_column(src: Any, spark_type: str, column: Column, table: Table, tz: str,
+                profile: MappingProfile) -> tuple[Any, Any, list[Check]]:
+    """(typed value, empty condition, checks) of one mapped column — validate.type_column."""
+    F = _F()
+    name = column.name
+    checks: list[Check] = []
+    is_text = spark_type == "string"
+    if is_text:
+        src = src if name in UNTRIMMED_TEXT else F.trim(src)
+        empty = src.isNull() | (src == "")
+    elif spark_type in ("double", "float"):
+        empty = src.isNull() | F.isnan(src)
+    else:
+        empty = src.isNull()
+    if column.required and name not in DEFAULTED_LATER:
+        reason = "required value is empty"
+        if table.name == "messages" and name == "agent_id":
+            reason = "every message needs agent_id (it names the thread)"
+        checks.append((empty, name, reason))
+    text = src if is_text else src.cast("string")
+    if column.kind is Kind.TEXT:
+        value = text
+    elif column.kind is Kind.TIMESTAMP:
+        value, more = _timestamp(src, spark_type, tz, empty, name)
+        checks += more
+    elif column.kind is Kind.BOOL:
+        if spark_type == "boolean":
+            value = src
+        else:
+            value = _lookup(text, bool_mapping(table.name, name, profile))
+            checks.append((~empty & value.isNull(), name,
+                           "not a boolean (true/false, 1/0, yes/no, 是/否)"))
+    elif column.kind is Kind.MONEY:
+        value, more = _money(src, spark_type, empty, name)
+        checks += more
+    elif column.kind is Kind.INT:
+        scores = {k: int(v) for k, v in value_mapping(table.name, name, profile).items()
+                  if v in {"1", "2", "3", "4", "5"}}
+        value = _lookup(text, scores)
+        checks.append((~empty & value.isNull(), name, "score must be 1..5"))
+    else:
+        choices = {raw: canonical for raw, canonical
+                   in value_mapping(table.name, name, profile).items()
+                   if canonical in column.choices}
+        choices.update({choice: choice for choice in column.choices})
+        value = _lookup(text, choices)
+        checks.append((~empty & value.isNull(), name,
+                       f"unknown {name}; expected one of {', '.join(column.choices)}"))
+    return _fill_empty(value, empty, column), empty, checks
+
+
+def _lookup(text: Any, mapping: dict[str, Any]) -> Any:
+    """The mapped value of the lower-cased text (null when absent), as convert.lookup."""
+    F = _F()
+    pairs = [item for key, target in mapping.items() for item in (F.lit(key), F.lit(target))]
+    return F.create_map(*pairs)[F.lower(text)]
+
+
+def _fill_empty(value: Any, empty: Any, column: Column) -> Any:
+    F = _F()
+    if column.default is None:
+        fill = F.lit(None)
+    elif column.kind is Kind.BOOL:
+        fill = F.lit(column.default == "true")
+    elif column.kind is Kind.MONEY:
+        fill = F.lit(float(column.default))
+    else:
+        fill = F.lit(column.default)
+    return F.when(empty, fill).otherwise(value)
+
+
+def _money(src: Any, spark_type: str, empty: Any, name: str) -> tuple[Any, list[Check]]:
+    F = _F()
+    checks: list[Check] = []
+    if spark_type in ("double", "float", "bigint", "int", "smallint", "tinyint") or \
+            spark_type.startswith("decimal"):
+        value = src.cast("double")
+    else:
+        text = src.cast("string")
+        cleaned = F.regexp_replace(text, r"[¥￥\s元]|^CNY|^RMB", "")
+        ok = cleaned.rlike(convert.MONEY)
+        value = F.when(ok, F.regexp_replace(cleaned, "[,，]", "")).cast("double")
+        unread = ~empty & value.isNull()
+        comma = unread & F.trim(text).rlike(convert.DECIMAL_COMMA)
+        checks.append((comma, name, (
+            "a decimal comma? kefu reads ',' only as a thousands separator between groups "
+            "of three digits; write the amount with a decimal point (299.00)")))
+        checks.append((unread & ~comma, name, "not an amount"))
+    checks.append((value.isNotNull() & ~F.isnan(value) & ~(F.abs(value) <= convert.MAX_AMOUNT),
+                   name, f"amount out of range (above {convert.MAX_AMOUNT:,.0f} or infinite)"))
+    checks.append((value < 0, name, "negative amount"))
+    return value, checks
+
+
+def _timestamp(src: Any, spark_type: str, tz: str, empty: Any, name: str
+               ) -> tuple[Any, list[Check]]:
+    """The UTC instant (session time zone UTC): naive values are wall-clock time in tz."""
+    F = _F()
+    checks: list[Check] = []
+    if spark_type == "timestamp":
+        value = src
+    elif spark_type == "timestamp_ntz":
+        value = F.to_utc_timestamp(src.cast("string"), tz)
+    else:
+        text = F.trim(src.cast("string"))
+        value, unread = _parse_text_time(text, tz, empty)
+        date_only = unread & text.rlike(convert.DATE_ONLY)
+        checks.append((date_only, name,
+                       "a date without a time of day (a timestamp needs at least HH:MM)"))
+        checks.append((unread & ~date_only, name,
+                       "not a valid timestamp (expected YYYY-MM-DD HH:MM[:SS][.fff][+08:00])"))
+    low = F.lit(f"{convert.FIRST_YEAR}-01-01 00:00:00").cast("timestamp")
+    high = F.lit(f"{convert.LAST_YEAR + 1}-01-01 00:00:00").cast("timestamp")
+    checks.append(((value < low) | (value >= high), name,
+                   f"timestamp out of range (years {convert.FIRST_YEAR}–{convert.LAST_YEAR})"))
+    return value, checks
+
+
+def _parse_text_time(text: Any, tz: str, empty: Any) -> tuple[Any, Any]:
+    """convert.to_timestamp on text: ISO and loose forms (LOOSE_TS), numbers by size."""
+    F = _F()
+    pattern = convert.LOOSE_TS.replace("(?P<", "(?<")
+
+    def part(index: int) -> Any:
+        return F.regexp_extract(text, pattern, index)
+
+    matched = text.rlike(pattern)
+    seconds = F.when(part(6) == "", "0").otherwise(part(6))
+    fraction = F.when(part(7) == "", "").otherwise(F.substring(part(7), 1, 7))
+    zone_raw = part(8)
+    zone = (F.when(zone_raw == "", F.lit(tz))
+            .when(F.upper(zone_raw) == "Z", F.lit("UTC"))
+            .otherwise(F.regexp_replace(zone_raw, r"^([+-]\d{2}):?(\d{2})$", "$1:$2")))
+    parsed = F.make_timestamp(
+        part(1).cast("int"), part(2).cast("int"), part(3).cast("int"),
+        part(4).cast("int"), part(5).cast("int"),
+        F.concat(seconds, fraction).cast("decimal(16,6)"), zone)
+    number = F.when(text.rlike(convert.NUMERIC_TS), text.cast("double"))
+    low, high = convert.EXCEL_SERIAL_RANGE
+    serial_local = F.timestamp_micros(
+        F.lit(convert.EXCEL_EPOCH_US) + F.round(number * 86_400_000).cast("bigint") * 1000)
+    from_number = (
+        F.when((number >= low) & (number < high), F.to_utc_timestamp(serial_local, tz))
+        .when((number >= 946_684_800) & (number < 4_102_444_800),
+              F.timestamp_micros(F.round(number * 1_000_000).cast("bigint")))
+        .when((number >= 946_684_800_000) & (number < 4_102_444_800_000),
+              F.timestamp_micros(F.round(number * 1000).cast("bigint"))))
+    value = F.when(matched, parsed).otherwise(from_number)
+    return value, ~empty & value.isNull()
+
+
+Reader = Callable[[str], Any]
+
+
+def type_file(spark: Any, file: SparkFile, file_no: int, tz: str, profile: MappingProfile,
+              ) -> tuple[Any, Any, list[RowError], list[str]]:
+    """(typed rows with _file/_row/_line/_bad, bad cells as rows, header errors, warnings)."""
+    F = _F()
+    table = TABLES[file.table]
+    raw = spark.read.parquet(file.url).select("*", F.col("_metadata.row_index").alias(ROW_NO))
+    types = dict(raw.dtypes)
+    headers = column_mapping([c for c in raw.columns if c != ROW_NO], table.name, profile)
+    shell = RawFile(file.source, {h: pa.chunked_array([], pa.null()) for h in types
+                                  if h != ROW_NO}, _no_lines())
+    header_errors = check_header(shell, table, headers, profile)
+    if header_errors:
+        return None, None, header_errors, []
+    warnings: list[str] = []
+    absent = [c for c in table.columns if c.name not in headers and c.name not in DERIVED]
+    if absent:
+        warnings.append(f"{file.source}: optional columns absent, every row takes the default: "
+                        + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
+    typed: dict[str, Any] = {}
+    checks: list[tuple[Any, str, str, Any]] = []  # Check + the raw cell for the report
+    for column in table.columns:
+        header = headers.get(column.name)
+        if header is None:
+            typed[column.name] = _fill_empty(F.lit(None), F.lit(True), column)
+            continue
+        value, _, more = type_column(F.col(f"`{header}`"), types[header], column, table, tz,
+                                     profile)
+        typed[column.name] = value
+        checks += [(cond, col, reason, F.col(f"`{header}`").cast("string"))
+                   for cond, col, reason in more]
+    if table.name in TIME_ORDER:
+        first, second = TIME_ORDER[table.name]
+        before = typed[second] < typed[first]
+        checks.append((before, second, f"{second} before {first}",
+                       F.col(f"`{headers[second]}`").cast("string")))
+    if table.name == "agents":
+        typed["name"] = F.coalesce(typed["name"], typed["agent_id"])
+    rows = raw.select(
+        *[typed[c.name].cast(_spark_type(c)).alias(c.name) for c in table.columns],
+        F.lit(file_no).alias(FILE_NO), F.col(ROW_NO), (F.col(ROW_NO) + 1).alias(LINE),
+        F.array(*[F.when(cond, F.struct(F.lit(col).alias("column"), F.lit(reason).alias(
+            "reason"), cell.alias("value"))) for cond, col, reason, cell in checks]
+        ).alias("_problems"),
+    )
+    rows = rows.withColumn("_problems", F.filter("_problems", lambda p: p.isNotNull()))
+    rows = rows.withColumn(BAD, F.size("_problems") > 0)
+    problems = rows.filter(BAD).select(
+        F.lit(file_no).alias(FILE_NO), F.col(LINE), F.explode("_problems").alias("p")
+    ).select(FILE_NO, LINE, "p.column", "p.value", "p.reason")
+    return rows.drop("_problems"), problems, [], warnings
+
+
+def _no_lines() -> Any:
+    import numpy as np
+
+    return np.zeros(0, dtype=np.int64)
+
+
+def _spark_type(column: Column) -> str:
+    return SPARK_TYPES[column.kind]
+
+
+def stored_file(spark: Any, file: SparkFile, file_no: int) -> Any | None:
+    """A workspace's stored rows (validated at import), or None when not in the stored
+    schema (an older kefu): then the file is validated like an export."""
+    F = _F()
+    table = TABLES[file.table]
+    rows = spark.read.parquet(file.url).select("*", F.col("_metadata.row_index").alias(ROW_NO))
+    if dict(rows.dtypes) != {**stored_types(table), ROW_NO: "bigint"}:
+        return None
+    return rows.select(*[c.name for c in table.columns], F.lit(file_no).alias(FILE_NO),
+                       ROW_NO, (F.col(ROW_NO) + 1).alias(LINE), F.lit(False).alias(BAD))
+
+
+# --- the whole location --------------------------------------------------------
+
+
+def load_spark(
+    spark: Any,
+    location: str | Path,
+    tz: str,
+    skip_bad_rows: bool = False,
+    profile: MappingProfile | None = None,
+    allow_empty: frozenset[str] = frozenset(),
+) -> SparkShop:
+    """load_dir inside Spark: the same files, rules, merges and cross-checks (see module)."""
+    profile = profile or MappingProfile()
+    url = location_url(location)
+    files, workspace = discover(spark, url)
+    _check_files(files, url)
+    header_errors: list[RowError] = []
+    warnings: list[str] = []
+    parts: dict[str, list[Any]] = {}
+    problems: list[Any] = []
+    for file_no, file in enumerate(files):
+        rows = stored_file(spark, file, file_no) if workspace else None
+        if rows is None:
+            rows, bad, errors, notes = type_file(spark, file, file_no, tz, profile)
+            header_errors += errors
+            warnings += notes
+            if bad is not None:
+                problems.append(bad)
+        if rows is not None:
+            parts.setdefault(file.table, []).append(rows)
+    if header_errors:
+        raise IngestError(header_errors)
+    empty_ok = frozenset(TABLES) if workspace else allow_empty
+    header_errors += _empty_files(parts, files, empty_ok)
+    tables: dict[str, Any] = {}
+    for name, frames in parts.items():
+        # read and typed once: the checks, the reports and the metrics all read these rows
+        rows = reduce(lambda a, b: a.unionByName(b), frames).persist(_disk_and_memory())
+        rows, dup_problems, dup_warnings = _in_file_duplicates(TABLES[name], rows, files)
+        problems += dup_problems
+        warnings += dup_warnings
+        merged, merge_warnings = _merge(TABLES[name], rows.filter(~_F().col(BAD)), len(frames))
+        tables[name] = merged
+        warnings += merge_warnings
+    problems += _cross_check(tables)
+    errors, total = _collected(problems, files)
+    errors = header_errors + errors
+    total += len(header_errors)
+    if errors and not skip_bad_rows:
+        raise IngestError(errors, None if total <= len(errors) else (
+            str(IngestError(errors)) + f"\n(the first {len(errors)} of {total} bad cells)"))
+    if errors:
+        warnings += _skipped_warnings(errors, total)
+    frames_out = {name: rows.select(*[c.name for c in TABLES[name].columns], "ordinal")
+                  .persist(_disk_and_memory()) for name, rows in tables.items()}
+    agents = _to_arrow(frames_out["agents"].orderBy("ordinal"))
+    return SparkShop(frames_out, agents, files, tz, errors, warnings)
+
+
+def _disk_and_memory() -> Any:
+    from pyspark import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK
+
+
+def _check_files(files: list[SparkFile], url: str) -> None:
+    for name, table in TABLES.items():
+        if table.required_file and not any(f.table == name for f in files):
+            raise IngestError([], f"no {name} file in {url} (expected {name}.parquet, "
+                                  f"or Parquet files in {name}/)")
+    other = [f.source for f in files if not f.source.lower().endswith(".parquet")]
+    if other:
+        raise IngestError([], (
+            f"the Spark cluster reads Parquet; {other[0]} is not: import the exports first "
+            "(kefu import --workspace DIR on a folder the cluster shares), or write them as "
+            "Parquet"))
+
+
+def _empty_files(parts: dict[str, list[Any]], files: list[SparkFile], empty_ok: frozenset[str]
+                 ) -> list[RowError]:
+    """A file without rows is an error unless its table may be empty (--allow-empty)."""
+    frames = [rows for name, frames in parts.items() if name not in empty_ok for rows in frames]
+    if not frames:
+        return []
+    counted = reduce(lambda a, b: a.unionByName(b),
+                     [rows.select(FILE_NO) for rows in frames]).groupBy(FILE_NO).count()
+    present = {row[FILE_NO] for row in counted.collect()}
+    checked = [i for i, f in enumerate(files) if f.table not in empty_ok]
+    return [RowError(files[i].source, 1, "", "", (
+        "the file has a header but no rows; pass --allow-empty "
+        f"{files[i].table} if the table is empty on purpose")) for i in checked
+        if i not in present]
+
+
+def _content(table: Table) -> Any:
+    F = _F()
+    return F.struct(*[F.col(c.name) for c in table.columns])
+
+
+def _in_file_duplicates(table: Table, rows: Any, files: list[SparkFile]
+                        ) -> tuple[Any, list[Any], list[str]]:
+    """validate.duplicate_keys: a later good row repeating a key in its file is dropped when
+    identical, an error when different."""
+    if not table.key:
+        return rows, [], []
+    F = _F()
+    from pyspark.sql import Window
+
+    by_key = Window.partitionBy(FILE_NO, *table.key).orderBy(ROW_NO)
+    good = ~F.col(BAD)
+    first = F.first(F.when(good, F.struct(_content(table).alias("c"),
+                                          F.col(LINE).alias("line"))), ignorenulls=True)
+    marked = rows.withColumn("_first", first.over(by_key.rowsBetween(
+        Window.unboundedPreceding, Window.unboundedFollowing)))
+    later = good & (F.col("_first.line") != F.col(LINE))
+    same = _content(table).eqNullSafe(F.col("_first.c"))
+    marked = marked.withColumn("_dup", later & same).withColumn("_clash", later & ~same)
+    key0 = table.key[0]
+    clashes = marked.filter("_clash").select(
+        FILE_NO, LINE, F.lit(key0).alias("column"), F.col(key0).cast("string").alias("value"),
+        F.concat(F.lit(f"duplicate {key0} with different content (first on row "),
+                 F.col("_first.line").cast("string"), F.lit(")")).alias("reason"))
+    counts = marked.filter("_dup").groupBy(FILE_NO).count().collect()
+    names = ", ".join(table.key)
+    warnings = [f"{files[row[FILE_NO]].source}: {row['count']} repeated rows identical to an "
+                f"earlier row with the same {names}; kept one" for row in counts]
+    kept = marked.filter(~F.col("_dup")).withColumn(BAD, F.col(BAD) | F.col("_clash"))
+    return kept.drop("_first", "_dup", "_clash"), [clashes], warnings
+
+
+ORDINAL_FILE_SHIFT = 2**40
+"""ordinal = file number * 2^40 + row: load order (file by file, row by row) as one integer."""
+
+
+def _merge(table: Table, rows: Any, n_files: int) -> tuple[Any, list[str]]:
+    """merge.merge_files: one row per key (the file loaded last wins), or a multiset union
+    (a row k times in one file and m times in another is kept max(k, m) times)."""
+    F = _F()
+    from pyspark.sql import Window
+
+    rows = rows.withColumn("ordinal", F.col(FILE_NO) * ORDINAL_FILE_SHIFT + F.col(ROW_NO))
+    if n_files == 1:
+        return rows, []
+    content = [c.name for c in table.columns]
+    if not table.key:
+        copies = Window.partitionBy(*content, FILE_NO).orderBy("ordinal")
+        picks = Window.partitionBy(*content, "_copy").orderBy("ordinal")
+        kept = (rows.withColumn("_copy", F.row_number().over(copies))
+                .withColumn("_pick", F.row_number().over(picks))
+                .filter("_pick = 1").drop("_copy", "_pick"))
+        return kept, []
+    by_key = Window.partitionBy(*table.key)
+    kept = (rows.withColumn("_pick", F.row_number().over(
+                by_key.orderBy(F.col(FILE_NO).desc(), "ordinal")))
+            .withColumn("_first", F.min("ordinal").over(by_key))
+            .filter("_pick = 1").withColumn("ordinal", F.col("_first")).drop("_pick", "_first"))
+    conflicts = (rows.groupBy(*table.key)
+                 .agg(F.countDistinct(F.to_json(_content(table))).alias("n"))
+                 .filter("n > 1").count())
+    warnings = []
+    if conflicts:
+        warnings.append(
+            f"{table.name}: {conflicts} {', '.join(table.key)} values have different rows in "
+            "different files; kept the row from the file whose name sorts last")
+    return kept, warnings
+
+
+def _cross_check(tables: dict[str, Any]) -> list[Any]:
+    """load.cross_check: agent ids must exist in agents; an empty shop_id takes the agent's
+    (orders: the only shop). Failing rows are removed from ``tables``; returns their reports."""
+    F = _F()
+    agents = tables["agents"].select(F.col("agent_id").alias("_agent"),
+                                     F.col("shop_id").alias("_own_shop"))
+    problems: list[Any] = []
+    for name in AGENT_TABLES:
+        if name not in tables:
+            continue
+        joined = tables[name].join(F.broadcast(agents), F.col("agent_id") == F.col("_agent"),
+                                   "left")
+        problems.append(joined.filter(F.col("_agent").isNull()).select(
+            FILE_NO, LINE, F.lit("agent_id").alias("column"), F.col("agent_id").alias("value"),
+            F.lit("agent_id not in agents").alias("reason")))
+        joined = joined.filter(F.col("_agent").isNotNull())
+        if "shop_id" in tables[name].columns:
+            empty = F.col("shop_id").isNull() | (F.col("shop_id") == "")
+            joined = joined.withColumn("shop_id", F.when(empty, F.col("_own_shop"))
+                                       .otherwise(F.col("shop_id")))
+        tables[name] = joined.drop("_agent", "_own_shop")
+    if "orders" in tables:
+        shops = [row[0] for row in tables["agents"].select("shop_id").distinct().collect()]
+        orders = tables["orders"]
+        empty = F.col("shop_id").isNull() | (F.col("shop_id") == "")
+        if len(shops) == 1:
+            tables["orders"] = orders.withColumn(
+                "shop_id", F.when(empty, F.lit(shops[0])).otherwise(F.col("shop_id")))
+        else:
+            problems.append(orders.filter(empty).select(
+                FILE_NO, LINE, F.lit("shop_id").alias("column"), F.lit("").alias("value"),
+                F.lit(f"shop_id is empty and agents name {len(shops)} shops").alias("reason")))
+            tables["orders"] = orders.filter(~empty)
+    return problems
+
+
+def _collected(problems: list[Any], files: list[SparkFile]) -> tuple[list[RowError], int]:
+    """The first MAX_COLLECTED_ERRORS reports in load order, and how many there are."""
+    if not problems:
+        return [], 0
+    every = reduce(lambda a, b: a.unionByName(b), problems)
+    total = every.count()
+    if not total:
+        return [], 0
+    first = every.orderBy(FILE_NO, LINE, "column").limit(MAX_COLLECTED_ERRORS).collect()
+    return [RowError(files[r[FILE_NO]].source, int(r[LINE]), r["column"], r["value"] or "",
+                     r["reason"]) for r in first], total
+
+
+def _skipped_warnings(errors: list[RowError], total: int) -> list[str]:
+    rows = {(e.file, e.line) for e in errors}
+    lines = [f"skipped {len(rows)} bad rows in {len({e.file for e in errors})} files:"]
+    lines += [f"  {e}" for e in errors[:MAX_SHOWN_ERRORS]]
+    if total > MAX_SHOWN_ERRORS:
+        lines.append(f"  … and {total - MAX_SHOWN_ERRORS} more")
+    return lines
+
+
+def _to_arrow(frame: Any) -> pa.Table:
+    """A small frame on the driver (agents), with the types of the schema."""
+    return pa.Table.from_pylist([row.asDict() for row in frame.collect()],
+                                schema=_arrow_schema(frame))
+
+
+def _arrow_schema(frame: Any) -> pa.Schema:
+    kinds = {"string": pa.string(), "boolean": pa.bool_(), "double": pa.float64(),
+             "bigint": pa.int64(), "timestamp": pa.timestamp("us")}
+    return pa.schema([(name, kinds[kind]) for name, kind in frame.dtypes])
