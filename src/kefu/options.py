@@ -55,6 +55,14 @@ class AnalysisOptions(AnalysisFields):
         raise ValueError(f"{value} does not exist")
 
     @property
+    def reads_on_cluster(self) -> bool:
+        """Spark with a cluster master or a shared input location: the cluster reads the
+        files itself (Parquet; no text checks yet). Local Spark reads them in kefu, as
+        DuckDB does, so every format and the checks work there."""
+        return self.engine == "spark" and (
+            not self.spark_master.startswith("local") or self.spark_input is not None)
+
+    @property
     def params(self) -> MetricParams:
         """The metric definitions' parameters (metrics.md) of these options."""
         return MetricParams(**{k: getattr(self, k) for k in METRIC_PARAMS})

@@ -65,7 +65,7 @@ class Analysis:
             self.dataset: Dataset | None = None
             self.source: Source = reported
             return
-        if self.options.engine == "spark" and isinstance(data, Path):
+        if isinstance(data, Path) and self.options.reads_on_cluster:
             self._build_on_cluster(data)
         else:
             self.dataset = data if isinstance(data, Dataset) else self._loaded(data, progress)
