@@ -21,14 +21,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
-from kefu.metrics import cases, sales, satisfaction, service
+from kefu.metrics import cases, sales, satisfaction, service, transfers
+from kefu.metrics.clock import with_day_cutoff, with_option_columns
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import METRICS, QUALITY_KEYS
 from kefu.metrics.result import MetricsResult, Values
 
-FAMILIES: tuple[ModuleType, ...] = (service, sales, satisfaction, cases)
+FAMILIES: tuple[ModuleType, ...] = (service, sales, satisfaction, cases, transfers)
 
 
 def compute(
@@ -71,7 +72,7 @@ def families(qa: bool) -> list[ModuleType]:
 def for_period(ctx: Context, start: dt.date, end: dt.date) -> Context:
     """The same facts, read for the days start..end."""
     check_period(start, end)
-    return replace(ctx, period=period_of(start, end, ctx.params.tz))
+    return replace(ctx, period=period_of(start, end, ctx.params.tz, ctx.params.day_cutoff_us))
 
 
 def connect(engine: str) -> Any:
@@ -84,13 +85,15 @@ def connect(engine: str) -> Any:
     raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")
 
 
-def period_of(start: dt.date, end: dt.date, tz: str) -> Period:
+def period_of(start: dt.date, end: dt.date, tz: str, cutoff_us: int = 0) -> Period:
+    """The days start..end; each day begins at the business-day cut (default 00:00)."""
     zone = ZoneInfo(tz)
     epoch = dt.date(1970, 1, 1)
+    cut = dt.timedelta(microseconds=cutoff_us)
 
     def utc_us(day: dt.date) -> int:
-        local_midnight = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
-        return int(local_midnight.timestamp()) * US_PER_S
+        local_start = dt.datetime(day.year, day.month, day.day) + cut
+        return int(local_start.replace(tzinfo=zone).timestamp()) * US_PER_S
 
     return Period(
         first_day=(start - epoch).days,
@@ -309,6 +312,10 @@ def build_context(
     if params.tz != dataset.tz:
         # days were taken at load time; mixing zones would shift day boundaries
         raise ValueError(f"data was loaded in {dataset.tz} but the run asks for {params.tz}")
+    # the options' own inputs (kefu.metrics.clock): business-hours clock, transfer marks,
+    # and local times moved to the business-day cut
+    extra = with_option_columns(flags, dataset.messages, params)
+    dataset = with_day_cutoff(dataset, params)
     def register(name: str, table: pa.Table | None) -> ir.Table | None:
         if table is None:
             return None
@@ -321,11 +328,14 @@ def build_context(
         return register_arrow(con, name, table)
 
     codes = Encoding(dataset)
-    extra = flags
-    if qa and extra is None:
+    if qa and (extra is None or "qa_polite" not in extra.column_names):
         from kefu.metrics.quality import message_flags
 
-        extra = message_flags(dataset.messages)
+        checks = message_flags(dataset.messages)
+        if extra is not None:
+            for name in extra.column_names:
+                checks = checks.append_column(name, extra.column(name))
+        extra = checks
     # Spark gets the window definition of seq/prev_us (facts.add_thread_order)
     presort = _is_duckdb(con)
     messages = register("messages", prepare_messages(dataset.messages, codes, extra, presort))
@@ -345,7 +355,7 @@ def build_context(
                 "amount_e4": _e4(o.column("amount")),
                 "refund_e4": _e4(o.column("refund_amount")),
             },
-            {"created_at": "ul", "paid_at": "u"},
+            {"created_at": "uld", "paid_at": "uld"},
         ))
     per_agent = {
         name: register(name, _per_agent(table, codes, keep, times))

@@ -23,6 +23,7 @@ class Family(StrEnum):
     SATISFACTION = "satisfaction"
     CASES = "cases"
     QUALITY = "quality"
+    ATTENDANCE = "attendance"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Metric:
     """team and shop values recomputed from the pooled rows (percentiles), never summed"""
     summary: bool = False
     """shown in the terminal summary table (kefu metrics --format table)"""
+    shop_only: bool = False
+    """a value of the shop alone (silent sales): null for agents and teams, never scored"""
 
     @property
     def weight(self) -> str | None:
@@ -62,12 +65,13 @@ class Metric:
 
 
 _U, _D, _N = Direction.UP, Direction.DOWN, Direction.NONE
-_SV, _SA, _SF, _CA, _QA = (
+_SV, _SA, _SF, _CA, _QA, _AT = (
     Family.SERVICE,
     Family.SALES,
     Family.SATISFACTION,
     Family.CASES,
     Family.QUALITY,
+    Family.ATTENDANCE,
 )
 
 METRICS: tuple[Metric, ...] = (
@@ -112,6 +116,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("online_hours", "在线时长", "Online hours", _U, "hours", _SV,
            "hours of the union of online and busy intervals inside the period",
            evidence="online_intervals", table="sessions", additive=True, summary=True),
+    Metric("transfers_out", "转出次数", "Transfers out", _N, "count", _SV,
+           "conversations the agent handed to another agent (转接), by the day of the transfer",
+           evidence="transfers", additive=True),
+    Metric("transfers_in", "转入次数", "Transfers in", _N, "count", _SV,
+           "conversations another agent handed to this agent",
+           evidence="transfers", additive=True),
     # sales
     Metric("inquiries", "询单人数", "Inquiries", _U, "count", _SA,
            "buyer-days of presale/both agents",
@@ -134,6 +144,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("refund_rate", "退款率", "Refund rate", _D, "ratio", _SA,
            "refund_amount of credited orders / sales_amount",
            weight_metric="sales_amount", evidence="conversions"),
+    Metric("silent_orders", "静默订单数", "Silent orders", _N, "count", _SA,
+           "paid orders whose buyer did not chat in the conversion window (shop only)",
+           evidence="silent_orders", table="orders", additive=True, shop_only=True),
+    Metric("silent_sales_amount", "静默销售额", "Silent sales", _N, "cny", _SA,
+           "sum of amount of silent orders (shop only, never credited to an agent)",
+           evidence="silent_orders", table="orders", additive=True, shop_only=True),
     # satisfaction and resolution
     Metric("ratings", "评价数", "Ratings", _N, "count", _SF, "ratings in the period",
            evidence="ratings", table="ratings", additive=True),
