@@ -205,29 +205,42 @@ def evidence(
     data: DataOpt,
     start: StartOpt,
     end: EndOpt,
-    metric: Annotated[str, typer.Option("--metric", help="metric key, e.g. avg_response_s")],
     options: AnalysisOptions,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="metric key, e.g. avg_response_s")
+    ] = None,
+    filtered: Annotated[bool, typer.Option(
+        "--filtered", help="list the rows the reception filters removed, with the reason")
+    ] = False,
     agent: Annotated[
         str | None, typer.Option("--agent", help="agent_id (default: every agent)")
     ] = None,
     format: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
     out: OutOpt = None,
 ) -> None:
-    """The rows behind a number (drill-down): buyer-days, turns, orders, ratings …"""
+    """The rows behind a number (drill-down): buyer-days, turns, orders, ratings …
+
+    With --filtered: every row the reception filters removed, and why."""
     if format not in ("csv", "xlsx"):
         fail(f"--format must be csv or xlsx, not {format!r}")
     if format == "xlsx" and out is None:
         fail("--format xlsx needs --out FILE")
+    if (metric is None) == (not filtered):
+        fail("give --metric KEY, or --filtered (the rows the filters removed)")
     first, last = period(start, end)
     with open_analysis(data, options) as analysis:
-        table = checked(lambda: analysis.evidence(metric, first, last, agent))
+        if filtered:
+            table = analysis.filtered_rows(first, last, agent)
+        else:
+            assert metric is not None
+            table = checked(lambda: analysis.evidence(metric, first, last, agent))
     frame = table.to_pandas()
     if format == "xlsx":
         for name in frame.columns:  # Excel keeps no time zones: show the shop's wall clock
             if getattr(frame[name].dtype, "tz", None) is not None:
                 frame[name] = frame[name].dt.tz_localize(None)
         assert out is not None
-        frame.to_excel(out, index=False, sheet_name=metric[:31])
+        frame.to_excel(out, index=False, sheet_name=(metric or "filtered")[:31])
         return
     write_output(frame.to_csv(index=False), out)
 

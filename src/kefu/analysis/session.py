@@ -15,6 +15,7 @@ Every result carries a manifest (kefu.manifest) that is enough to re-derive it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,8 +26,10 @@ from kefu.analysis.check_cache import checked_flags
 from kefu.analysis.manifest import Manifest, input_fingerprints
 from kefu.ingest import Dataset, LoadResult, RowError, load_dir
 from kefu.metrics import MetricsResult
+from kefu.metrics.clock import with_option_columns
 from kefu.metrics.engine import build_context, collect, connect, for_period
 from kefu.metrics.evidence import evidence_rows
+from kefu.metrics.filters import apply_filters, empty_report, report_for
 from kefu.options import AnalysisOptions
 from kefu.scoring.evaluate import Evaluation, evaluate
 from kefu.scoring.reported import FilledSource, folder_source, has_messages
@@ -52,6 +55,9 @@ class Analysis:
         self.lexicon_version: str | None = None
         self._con: Any = None
         self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
+        self._variants: dict[str, Analysis] = {}
+        self.loaded: Dataset | None = None  # as read, before any reception filter
+        self.filtered: pa.Table = empty_report()
         reported = folder_source(data, self.options.tz) if isinstance(data, Path) else None
         if isinstance(data, Path):
             self.data_path: Path | None = data
@@ -63,7 +69,9 @@ class Analysis:
             self.dataset: Dataset | None = None
             self.source: Source = reported
             return
-        self.dataset = data if isinstance(data, Dataset) else self._loaded(data, progress)
+        self.loaded = data if isinstance(data, Dataset) else self._loaded(data, progress)
+        # reception filters (default: none); every removed row is kept with its reason
+        self.dataset, self.filtered = apply_filters(self.loaded, self.options.params)
         self._build_facts()
         computed = DatasetSource(
             self.dataset, self.options.params, qa=self.options.qa,
@@ -85,8 +93,13 @@ class Analysis:
                 self.dataset.messages, self.options.lexicons, self.data_path
             )
         elif "content" in self.dataset.messages.column_names:
-            # the text is only read by the checks: free it before the heavy part
-            self.dataset.messages = self.dataset.messages.drop_columns(["content"])
+            # the text is only read by the checks, the filters (done) and the transfer
+            # marks (system messages): free the rest before the heavy part
+            flags = with_option_columns(None, self.dataset.messages, self.options.params)
+            both = (self.dataset,) if self.loaded is self.dataset else (self.dataset, self.loaded)
+            for held in both:
+                if held is not None:
+                    held.messages = _system_text_only(held.messages)
         self._con = connect(self.options.engine)
         try:
             self._context = build_context(
@@ -128,6 +141,12 @@ class Analysis:
                              "have no rows behind them")
         return evidence_rows(for_period(self._context, start, end), self.dataset, metric, agent_id)
 
+    def filtered_rows(
+        self, start: dt.date, end: dt.date, agent_id: str | None = None
+    ) -> pa.Table:
+        """The rows the reception filters removed on days start..end, with the reason."""
+        return report_for(self.filtered, start, end, agent_id)
+
     def evaluate(
         self,
         scheme: Scheme | Path | str,
@@ -139,10 +158,23 @@ class Analysis:
         """The scheme applied to start..end: points, totals, grades, ranks, pay, plans."""
         sch = scheme if isinstance(scheme, Scheme) else load_scheme(scheme)
         man, hist = _manual(manual), _history(history)
-        ev = evaluate(self.source, sch, start, end, man, hist)
+        ev = evaluate(self._source_for(sch), sch, start, end, man, hist)
         ev.warnings = self.warnings + ev.warnings
         ev.manifest = self.manifest(start, end, sch, man, history).to_json_dict()
         return ev
+
+    def _source_for(self, scheme: Scheme) -> Source:
+        """The metrics a scheme reads: this session's, or, when the scheme sets its own
+        metric options (``params:``), a session on the same data with those options."""
+        if not scheme.params or self.loaded is None:
+            return self.source
+        options = AnalysisOptions.model_validate({**self.options.model_dump(), **scheme.params})
+        if options == self.options:
+            return self.source
+        key = json.dumps(scheme.params, sort_keys=True, default=str)
+        if key not in self._variants:
+            self._variants[key] = Analysis(self.loaded, options)
+        return self._variants[key].source
 
     def whatif(
         self,
@@ -197,6 +229,8 @@ class Analysis:
     # --- life cycle ---------------------------------------------------------------
 
     def close(self) -> None:
+        for variant in getattr(self, "_variants", {}).values():
+            variant.close()
         con, self._con = getattr(self, "_con", None), None
         if con is not None:
             con.disconnect()
@@ -211,6 +245,16 @@ class Analysis:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _system_text_only(messages: pa.Table) -> pa.Table:
+    """The messages with text kept for system messages only (transfer marks)."""
+    import pyarrow.compute as pc
+
+    index = messages.column_names.index("content")
+    system = pc.equal(messages.column("sender"), "system")
+    kept = pc.if_else(system, messages.column("content"), pa.scalar(None, pa.string()))
+    return messages.set_column(index, "content", kept)
 
 
 def _manual(manual: Manual | Path | None) -> Manual | None:

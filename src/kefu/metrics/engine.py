@@ -25,6 +25,7 @@ from kefu.metrics import cases, sales, satisfaction, service, transfers
 from kefu.metrics.clock import with_day_cutoff, with_option_columns
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
+from kefu.metrics.filters import filtered
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import METRICS, QUALITY_KEYS
 from kefu.metrics.result import MetricsResult, Values
@@ -48,6 +49,7 @@ def compute(
     """
     params = params or MetricParams(tz=dataset.tz)
     check_period(start, end)
+    dataset = filtered(dataset, params)  # reception filters (default: none)
     con = connect(engine)
     try:
         ctx = build_context(con, dataset, params, qa=qa, flags=flags)

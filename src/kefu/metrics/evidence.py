@@ -20,6 +20,7 @@ from kefu.metrics import cases, sales, satisfaction, service, transfers
 from kefu.metrics.context import Context
 from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
+from kefu.metrics.filters import filtered
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY, METRICS
 
@@ -96,6 +97,7 @@ def evidence(
     """
     check_metric(dataset, metric)
     params = params or MetricParams(tz=dataset.tz)
+    dataset = filtered(dataset, params)
     con = connect("duckdb")
     try:
         ctx = build_context(con, dataset, params, qa=qa)
