@@ -108,3 +108,34 @@ def test_a_workspace_keeps_check_verdicts_and_reuses_them(
     assert again.agents == first.agents
     quality = [k for k in first.keys if k.endswith(("_hits", "_rate"))]
     assert any(first.agents[a][k] for a in first.agents for k in quality)
+
+
+def test_a_scheme_with_params_is_evaluated_under_them(folder: Path, tmp_path: Path) -> None:
+    """A scheme's params: block overrides the analysis options for its evaluation only."""
+    import yaml
+
+    from kefu.scoring.scheme import TEMPLATES_DIR, SchemeError, parse_scheme
+
+    data = yaml.safe_load((TEMPLATES_DIR / "presale.yaml").read_text(encoding="utf-8"))
+    params = {"business_hours": "09:00-18:00", "turn_cap_s": 120, "transfer_credit": "most_turns"}
+    scheme = parse_scheme({**data, "params": params})
+    with Analysis(folder, analysis_options(qa=False)) as analysis:
+        plain = analysis.evaluate("presale", *JUNE).to_json_dict()
+        own = analysis.evaluate(scheme, *JUNE).to_json_dict()
+        default_metrics = analysis.metrics(*JUNE)
+    with Analysis(folder, analysis_options(qa=False, **params)) as direct:
+        expected = direct.metrics(*JUNE)
+    for agent in own["agents"]:
+        assert agent["metrics"]["avg_response_s"] == \
+            expected.agents[agent["agent_id"]]["avg_response_s"]
+    changed = [a for a, b in zip(own["agents"], plain["agents"], strict=True)
+               if a["metrics"]["avg_response_s"] != b["metrics"]["avg_response_s"]]
+    assert changed  # the options really changed the numbers the scheme scored
+    assert own["manifest"]["scheme"]["sha256"] != plain["manifest"]["scheme"]["sha256"]
+    # the session's own numbers are untouched
+    assert default_metrics.agents == Analysis(folder, analysis_options(qa=False)).metrics(
+        *JUNE).agents
+    for bad, message in (({"tz": "UTC"}, "time zone"), ({"day_cutof": "03:00"}, "unknown"),
+                         ({"day_cutoff": "3 am"}, "HH:MM")):
+        with pytest.raises(SchemeError, match=message):
+            parse_scheme({**data, "params": bad})

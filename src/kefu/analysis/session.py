@@ -171,6 +171,13 @@ class Analysis:
         options = AnalysisOptions.model_validate({**self.options.model_dump(), **scheme.params})
         if options == self.options:
             return self.source
+        text_filters = ("secret_phrases", "filter_empty_chats")
+        if not self.options.qa and any(
+            getattr(options, k) != getattr(self.options, k) for k in text_filters
+        ):
+            raise ValueError(f"scheme {scheme.name}: params set a text filter "
+                             f"({', '.join(text_filters)}), which needs the message text: "
+                             "run with the quality checks on, or set it on the command")
         key = json.dumps(scheme.params, sort_keys=True, default=str)
         if key not in self._variants:
             self._variants[key] = Analysis(self.loaded, options)
