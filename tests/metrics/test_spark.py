@@ -67,14 +67,19 @@ def test_spark_matches_duckdb_on_every_metric() -> None:
         ("_sales_shop", "2024-06-01", "2024-06-30",
          {"conversion_basis": "payment", "final_payment_days": 7}),
         ("_transfer_shop", "2024-06-01", "2024-06-01", {"transfer_credit": "most_turns"}),
+        ("test_attendance._shop", "2024-06-03", "2024-06-05",
+         {"late_grace_min": 0.5, "day_cutoff": "03:00"}),
+        ("test_filters._shop", "2024-06-01", "2024-06-02",
+         {"min_buyer_messages": 2, "filter_order_status": "补单"}),
     ],
 )
 def test_spark_matches_duckdb_under_every_option(
     shop: str, start: str, end: str, options: dict[str, object]
 ) -> None:
-    from tests.metrics import test_options
+    import importlib
 
-    ds = getattr(test_options, shop)()
+    module, _, name = shop.rpartition(".")
+    ds = getattr(importlib.import_module(f"tests.metrics.{module or 'test_options'}"), name)()
     on_duckdb = run(ds, start, end, **options)
     on_spark = run(ds, start, end, engine="spark", **options)
     assert on_spark.agents == on_duckdb.agents

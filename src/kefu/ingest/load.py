@@ -37,7 +37,7 @@ ProgressCallback = Callable[[int, str], None]
 """(bytes done, label) → None"""
 
 PROGRESS_MIN_BYTES = 20 * 1024 * 1024
-AGENT_TABLES = ("messages", "ratings", "cases", "sessions")
+AGENT_TABLES = ("messages", "ratings", "cases", "sessions", "shifts")
 
 
 @dataclass
@@ -203,6 +203,7 @@ def assemble(typed: dict[str, list[TypedFile]], tz: str, skip_bad_rows: bool) ->
         ratings=final.get("ratings"),
         cases=final.get("cases"),
         sessions=final.get("sessions"),
+        shifts=final.get("shifts"),
         tz=tz,
     )
     return LoadResult(dataset, errors, warnings)

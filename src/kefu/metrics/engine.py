@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
-from kefu.metrics import cases, sales, satisfaction, service, transfers
+from kefu.metrics import attendance, cases, sales, satisfaction, service, transfers
 from kefu.metrics.clock import with_day_cutoff, with_option_columns
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
@@ -30,7 +30,9 @@ from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import METRICS, QUALITY_KEYS
 from kefu.metrics.result import MetricsResult, Values
 
-FAMILIES: tuple[ModuleType, ...] = (service, sales, satisfaction, cases, transfers)
+FAMILIES: tuple[ModuleType, ...] = (
+    service, sales, satisfaction, cases, transfers, attendance
+)
 
 
 def compute(
@@ -287,7 +289,7 @@ def prepare_agents(agents: pa.Table, codes: Encoding, shops: list[str]) -> pa.Ta
 PER_AGENT_TABLES: dict[str, tuple[list[str], dict[str, str]]] = {
     "ratings": (["score"], {"rated_at": "d"}),
     "cases": (["kind", "platform_intervened"], {"opened_at": "ud", "closed_at": "u"}),
-    "sessions": (["status"], {"started_at": "u", "ended_at": "u"}),
+    "sessions": (["status"], {"started_at": "uld", "ended_at": "u"}),
 }
 
 
@@ -365,6 +367,12 @@ def build_context(
         if (table := dataset.table(name)) is not None
     }
     ratings, cases_t, sessions = (per_agent.get(n) for n in ("ratings", "cases", "sessions"))
+    held: dict[str, Any] = {
+        "agent_ids": codes.agent_ids.to_pylist(), "codes": codes, "agent_shops": shops,
+    }
+    if (shift_table := dataset.table("shifts")) is not None:
+        held["shifts"] = register("shifts", attendance.prepare_shifts(
+            shift_table, codes.agents(shift_table.column("agent_id"))))
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
 
     def keep(name: str, table: ir.Table) -> ir.Table:
@@ -389,7 +397,7 @@ def build_context(
         ratings=ratings,
         cases=cases_t,
         sessions=sessions,
-        extra={"agent_ids": codes.agent_ids.to_pylist(), "codes": codes, "agent_shops": shops},
+        extra=held,
     )
 
 

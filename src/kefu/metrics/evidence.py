@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
-from kefu.metrics import cases, sales, satisfaction, service, transfers
+from kefu.metrics import attendance, cases, sales, satisfaction, service, transfers
 from kefu.metrics.context import Context
 from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
@@ -70,14 +70,16 @@ RELATIONS: dict[str, Callable[[Context], ir.Table]] = {
     "ratings": satisfaction.period_ratings,
     "cases": cases.period_cases,
     "transfers": transfers.both,
-    "silent_orders": sales.silent_orders,
+    "attendance": attendance.present_days,
+    "away_intervals": attendance.away_intervals,
+    "silent_sales": sales.silent_orders,
 }
 EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {
     m.key: RELATIONS[m.evidence] for m in METRICS
 }
 
 # internal columns a reader has no use for
-_HIDDEN = {"thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
+_HIDDEN = {"login_tod_us", "thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
            "response_us", "is_buyer", "is_human", "island", "reach", "new_island", "rank",
            "start_clock", "answer_clock", "timed", "sent_bus", "is_transfer_mark"}
 

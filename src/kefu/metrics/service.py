@@ -101,21 +101,24 @@ def components(ctx: Context) -> list[ir.Table]:
     return parts
 
 
-def online_intervals(ctx: Context) -> ir.Table:
-    """Online and busy sessions clipped to the period (lo, hi in UTC microseconds)."""
+ONLINE = ("online", "busy")
+
+
+def online_intervals(ctx: Context, statuses: tuple[str, ...] = ONLINE) -> ir.Table:
+    """Online and busy (or other) sessions clipped to the period (lo, hi in UTC µs)."""
     s = ctx.sessions
     assert s is not None
     p = ctx.period
-    s = s.filter(s.status.isin(["online", "busy"]))
+    s = s.filter(s.status.isin(list(statuses)))
     s = s.mutate(
         lo=ibis.greatest(s.started_us, p.start_us), hi=ibis.least(s.ended_us, p.end_us)
     )
     return s.filter(s.hi > s.lo)
 
 
-def online_time(ctx: Context) -> ir.Table:
-    """Microseconds of the union of online/busy intervals, clipped to the period."""
-    s = online_intervals(ctx)
+def online_time(ctx: Context, statuses: tuple[str, ...] = ONLINE) -> ir.Table:
+    """Microseconds of the union of online/busy (or other) intervals, clipped to the period."""
+    s = online_intervals(ctx, statuses)
     # Gaps and islands: an interval starts a new island when it begins after
     # every earlier interval (in start order) has ended.
     earlier = ibis.window(group_by="agent_no", order_by=["lo", "hi"], rows=(None, -1))
