@@ -79,9 +79,10 @@ EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {
 }
 
 # internal columns a reader has no use for
-_HIDDEN = {"login_tod_us", "thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
+_HIDDEN = {"thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
            "response_us", "is_buyer", "is_human", "island", "reach", "new_island", "rank",
-           "start_clock", "answer_clock", "timed", "sent_bus", "is_transfer_mark"}
+           "start_clock", "answer_clock", "timed", "sent_bus", "is_transfer_mark",
+           "login_tod_us"}
 
 
 def evidence(
