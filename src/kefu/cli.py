@@ -447,6 +447,60 @@ def training(
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
 
 
+class TrendBy(StrEnum):
+    month = "month"
+    week = "week"
+
+
+class TrendLevel(StrEnum):
+    agent = "agent"
+    team = "team"
+    shop = "shop"
+
+
+@app.command()
+@with_analysis_options
+def trend(
+    data: DataOpt,
+    metric: Annotated[str, typer.Option("--metric", help="metric key, e.g. conversion_rate")],
+    end: EndOpt,
+    options: AnalysisOptions,
+    periods: Annotated[int, typer.Option("--periods", help="number of periods")] = 12,
+    by: Annotated[TrendBy, typer.Option("--by", help="month or week")] = TrendBy.month,
+    level: Annotated[TrendLevel, typer.Option("--level", help="agent, team or shop")] = (
+        TrendLevel.agent
+    ),
+    format: Annotated[str, typer.Option("--format", help="json, csv or xlsx")] = "json",
+    out: OutOpt = None,
+) -> None:
+    """A metric over the last N months or weeks per agent/team/shop, with 环比 and 同比."""
+    import pandas as pd
+
+    from kefu.analysis.trend import trend as compute_trend
+
+    if format not in ("json", "csv", "xlsx"):
+        fail(f"--format must be json, csv or xlsx, not {format!r}")
+    if format == "xlsx" and out is None:
+        fail("--format xlsx needs --out FILE")
+    last = parse_day(end, "--end")
+    with open_analysis(data, options) as analysis:
+        result = checked(lambda: compute_trend(
+            analysis, metric, last, periods, by.value, level.value))
+    if format == "json":
+        write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+        return
+    frame = pd.DataFrame(result["rows"])
+    if format == "csv":
+        write_output(frame.to_csv(index=False), out)
+        return
+    from kefu.metrics.export import manifest_sheet
+
+    assert out is not None
+    with pd.ExcelWriter(out, engine="openpyxl") as xlsx:
+        frame.to_excel(xlsx, index=False, sheet_name="trend")
+        manifest_sheet(xlsx.book, result["manifest"])
+
+
 from kefu.cli_platforms import compare_report, profiles  # noqa: E402
 
 app.command("profiles")(profiles)
