@@ -135,3 +135,22 @@ def test_a_chinese_xlsx_export_and_gbk_csv_give_the_same_metrics(tmp_path: Path)
     amy = outputs[0]["agents"]["店:小美"]
     assert amy["first_response_s"] == 45  # the bot (店小蜜) does not answer
     assert amy["inquiries"] == 1 and amy["polite_rate"] == 1
+
+
+def test_reading_progress_reaches_the_callback_and_the_core_draws_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kefu.analysis import Analysis, analysis_options
+    from kefu.demo import DemoConfig, generate
+
+    generate(tmp_path, DemoConfig(messages=2000, agents=4, days=3, seed=2))
+    seen: list[tuple[int, int, str]] = []
+    with Analysis(tmp_path, analysis_options(qa=False),
+                  progress=lambda done, total, label: seen.append((done, total, label))):
+        pass
+    total = sum(p.stat().st_size for p in tmp_path.glob("*.csv"))
+    assert seen[-1] == (total, total, "read")
+    assert ("reading messages.csv" in {label for _, _, label in seen})
+    assert [done for done, _, _ in seen] == sorted(done for done, _, _ in seen)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import inspect
 import json
+import os
 import sys
 import typing
 from collections.abc import Callable
@@ -19,10 +20,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic.fields import FieldInfo
-from rich.console import Console
-from rich.markup import escape
 
 from kefu.config import AnalysisFields, get_settings
+from kefu.console import print_error, print_note, print_warning
 from kefu.options import AnalysisOptions
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ app = typer.Typer(
 qa_app = typer.Typer(help="Automatic quality checks (智能质检).", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
 
-err = Console(stderr=True)
 T = TypeVar("T")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class OutFormat(StrEnum):
@@ -65,13 +65,13 @@ HistoryOpt = Annotated[
 
 def fail(message: str) -> NoReturn:
     """Print a clear message and exit 2 (bad input), as cli.md requires."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    print_error(message)
     raise typer.Exit(2)
 
 
 def warn(lines: list[str]) -> None:
     for line in lines:
-        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        print_warning(line)
 
 
 def checked(call: Callable[[], T]) -> T:
@@ -99,9 +99,26 @@ def _validation_message(exc: Any) -> str:
 
 def parse_day(value: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is not a date YYYY-MM-DD")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        fail(f"{option} {value} is out of range: kefu works with days from {FIRST_YEAR} "
+             f"to {LAST_YEAR}")
+    return day
+
+
+def check_out(out: Path | None) -> None:
+    """--out must be writable before any work is done (not after a long computation)."""
+    if out is None:
+        return
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        fail(f"--out {out} is a folder; give a file name")
+    if not folder.is_dir():
+        fail(f"--out {out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        fail(f"--out {out}: cannot write there (permission denied)")
 
 
 def period(start: str, end: str) -> tuple[dt.date, dt.date]:
@@ -130,6 +147,10 @@ def _option_parameter(name: str, field: FieldInfo, default: Any) -> inspect.Para
     flag = "--" + name.replace("_", "-")
     shown = "" if default is None else f" (default {default})"
     kind = field.annotation
+    if "tuple" in str(kind):
+        spec = typer.Option(flag, metavar="TABLE", help=f"{field.description} (repeatable)")
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                 annotation=Annotated[list[str] | None, spec])
     if kind is bool:
         spec = typer.Option(f"{flag}/--no-{flag[2:]}", help=f"{field.description}{shown}")
         annotation: Any = bool | None
@@ -171,8 +192,10 @@ def with_analysis_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def open_analysis(data: Path, options: AnalysisOptions, progress: bool = False) -> Analysis:
     from kefu.analysis import Analysis
+    from kefu.console import progress_bar
 
-    analysis = checked(lambda: Analysis(data, options, progress=progress))
+    with progress_bar(progress) as bar:
+        analysis = checked(lambda: Analysis(data, options, progress=bar))
     warn(analysis.warnings)
     return analysis
 
@@ -193,6 +216,7 @@ def metrics(
     from kefu.metrics.export import render
 
     first, last = period(start, end)
+    check_out(out)
     quiet = format is OutFormat.table and out is None
     with open_analysis(data, options, progress=not quiet) as analysis:
         result = checked(lambda: analysis.metrics(first, last))
@@ -228,6 +252,7 @@ def evidence(
     if (metric is None) == (not filtered):
         fail("give --metric KEY, or --filtered (the rows the filters removed)")
     first, last = period(start, end)
+    check_out(out)
     with open_analysis(data, options) as analysis:
         if filtered:
             table = analysis.filtered_rows(first, last, agent)
@@ -272,7 +297,7 @@ def demo(
         file_format=file_format,
     )
     summary = generate(out, config)
-    err.print(f"demo shop written to {out}: {summary}", highlight=False)
+    print_note(f"demo shop written to {out}: {summary}")
 
 
 @qa_app.command("scan")
@@ -343,6 +368,7 @@ def evaluate(
     from kefu.scoring.scheme import load_scheme
 
     first, last = period(start, end)
+    check_out(out)
     if format is EvalFormat.xlsx and out is None:
         fail("--format xlsx needs --out FILE")
     sch = checked(lambda: load_scheme(scheme))  # a bad scheme fails before the data is read
@@ -369,6 +395,7 @@ def whatif(
     from kefu.scoring.scheme import load_scheme
 
     first, last = period(start, end)
+    check_out(out)
     a, b = checked(lambda: (load_scheme(scheme), load_scheme(scheme_b)))
     with open_analysis(data, options) as analysis:
         result = checked(lambda: analysis.whatif(a, b, first, last, manual, history))
@@ -411,18 +438,16 @@ def import_(
         return
     reports = checked(lambda: Workspace(workspace).import_files(
         files, table=table, tz=tz, skip_bad_rows=skip_bad_rows, profile=profile,
-        privacy=privacy,
+        privacy=privacy, allow_empty=options.allow_empty,
     ))
     for report in reports:
         if report.already_imported:
-            err.print(f"{report.source}: already imported ({report.table})", highlight=False)
+            print_note(f"{report.source}: already imported ({report.table})")
         else:
-            err.print(f"{report.source}: imported {report.rows} rows into {report.table}",
-                      highlight=False)
+            print_note(f"{report.source}: imported {report.rows} rows into {report.table}")
         warn(report.warnings)
         for error in report.skipped:
-            err.print(f"[yellow]skipped:[/] {escape(str(error))}", highlight=False,
-                      soft_wrap=True)
+            print_note(str(error), "skipped")
 
 
 @app.command()
@@ -441,6 +466,7 @@ def training(
     from kefu.scoring.scheme import load_scheme
 
     first, last = period(start, end)
+    check_out(out)
     sch = checked(lambda: load_scheme(scheme))
     with open_analysis(data, options) as analysis:
         result = checked(lambda: analysis.training(sch, first, last, manual, history))

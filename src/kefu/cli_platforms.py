@@ -7,18 +7,20 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from kefu.console import print_error
+
 err = Console(stderr=True)
 out = Console()
 
 
-def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+def fail(message: str) -> NoReturn:
+    print_error(message)
     raise typer.Exit(2)
 
 

@@ -149,6 +149,8 @@ class AnalysisFields(MetricParams):
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="analytics engine")
     qa: bool = Field(True, description="run the automatic quality checks (text checks)")
     skip_bad_rows: bool = Field(False, description="load the good rows of files with bad rows")
+    allow_empty: tuple[str, ...] = Field(
+        (), description="tables whose files may be empty or header-only on purpose")
 
 
 class Settings(AnalysisFields, BaseSettings):

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import kefu
-from kefu.ingest.schema import TABLES
+from kefu.ingest.manifest import manifest_path
 from kefu.metrics.quality import FLAGS, message_flags
 from kefu.qa import Lexicons, flag_messages, load_lexicons
 
@@ -43,13 +43,8 @@ def lexicon_version(lexicons: Lexicons) -> str:
 
 
 def is_workspace(folder: Path | None) -> bool:
-    """A folder written by ``kefu import``: tables as subfolders of Parquet files."""
-    if folder is None or not folder.is_dir():
-        return False
-    tables = [folder / name for name in TABLES if (folder / name).is_dir()]
-    return bool(tables) and all(
-        p.suffix == ".parquet" for t in tables for p in t.iterdir() if p.is_file()
-    )
+    """A folder written by ``kefu import`` (it holds the workspace's manifest)."""
+    return folder is not None and manifest_path(folder).is_file()
 
 
 def checked_flags(

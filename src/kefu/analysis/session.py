@@ -25,6 +25,7 @@ import pyarrow as pa
 from kefu.analysis.check_cache import checked_flags
 from kefu.analysis.manifest import Manifest, input_fingerprints
 from kefu.ingest import Dataset, LoadResult, RowError, load_dir
+from kefu.ingest.load import ProgressCallback
 from kefu.metrics import MetricsResult
 from kefu.metrics.clock import with_option_columns
 from kefu.metrics.engine import build_context, collect, connect, for_period
@@ -47,7 +48,7 @@ class Analysis:
         self,
         data: Path | Dataset,
         options: AnalysisOptions | None = None,
-        progress: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.options = options or AnalysisOptions.model_validate({})
         self.warnings: list[str] = []
@@ -79,7 +80,7 @@ class Analysis:
         )
         self.source = FilledSource(computed, reported) if reported is not None else computed
 
-    def _loaded(self, data: Path, progress: bool) -> Dataset:
+    def _loaded(self, data: Path, progress: ProgressCallback | None) -> Dataset:
         loaded = self._load(data, progress)
         self.warnings += loaded.warnings
         self.skipped += loaded.skipped
@@ -109,13 +110,14 @@ class Analysis:
             self.close()
             raise
 
-    def _load(self, data: Path, progress: bool) -> LoadResult:
+    def _load(self, data: Path, progress: ProgressCallback | None) -> LoadResult:
         return load_dir(
             data,
             tz=self.options.tz,
             skip_bad_rows=self.options.skip_bad_rows,
             profile=self.options.profile,
             progress=progress,
+            allow_empty=self.options.allow_empty,
         )
 
     # --- answers ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -184,6 +185,50 @@ class _Chats:
     last_unanswered: np.ndarray  # per conversation
 
 
+@dataclass
+class _Turns:
+    """Buyer turns (a buyer's lines and the answers to them), conversation by conversation."""
+
+    count: np.ndarray  # per conversation: number of turns
+    first: np.ndarray  # per conversation: its first turn
+    conv: np.ndarray  # per turn from here on
+    is_first: np.ndarray
+    is_last: np.ndarray
+    buyer_lines: np.ndarray
+    mid: np.ndarray  # a bot card or auto-reply follows the first buyer line
+    mid_auto: np.ndarray  # ... and it is an auto-reply, not a bot card
+    answered: np.ndarray
+    agent_lines: np.ndarray  # 0 when unanswered
+    upset: np.ndarray
+
+
+@dataclass
+class _Lines:
+    """The message lines of the turns, turn by turn."""
+
+    per_turn: np.ndarray  # per turn: number of lines
+    turn_first: np.ndarray  # per turn: its first line
+    turn: np.ndarray  # per line from here on
+    conv: np.ndarray
+    rank: np.ndarray  # rank among the turn's buyer and agent lines (the mid line skipped)
+    buyer_lines: np.ndarray  # of the line's turn
+    is_mid: np.ndarray  # the bot card or auto-reply
+    auto: np.ndarray  # the auto-reply
+    is_buyer: np.ndarray
+    is_agent: np.ndarray
+    first_agent: np.ndarray  # the agent's first answer of the turn
+
+
+@dataclass
+class _OrderRows:
+    """Orders of one origin, before all are merged and sorted by creation."""
+
+    created: np.ndarray
+    buyer: np.ndarray
+    shop: np.ndarray
+    paid: np.ndarray
+
+
 SHOPS = ("旗舰店", "专卖店")
 
 
@@ -334,96 +379,141 @@ def _seg_start(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts) - counts
 
 
-def _chats(rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab) -> _Chats:
-    """Messages of conversations ``c``: bot greeting, buyer turns, answers, endings."""
+def _turns(rng: np.random.Generator, c: _Convs, ag: _Agents) -> _Turns:
+    """Turns per conversation and, per turn, how many buyer and agent lines it has."""
     n = len(c)
-    turns = np.minimum(rng.geometric(0.3, n), 20)
-    nt = int(turns.sum())
-    tconv = np.repeat(np.arange(n), turns)
-    conv_first_turn = _seg_start(turns)
-    tfirst = np.zeros(nt, bool)
-    tfirst[conv_first_turn] = True
-    tlast = np.zeros(nt, bool)
-    tlast[conv_first_turn + turns - 1] = True
-    tagent = c.agent[tconv]
-
-    nb = np.minimum(rng.geometric(0.6, nt), 6)  # buyers often send several lines per turn
+    count = np.minimum(rng.geometric(0.3, n), 20)
+    nt = int(count.sum())
+    conv = np.repeat(np.arange(n), count)
+    first = _seg_start(count)
+    is_first = np.zeros(nt, bool)
+    is_first[first] = True
+    is_last = np.zeros(nt, bool)
+    is_last[first + count - 1] = True
+    buyer_lines = np.minimum(rng.geometric(0.6, nt), 6)  # buyers often send several lines
     mid = rng.random(nt) < 0.12  # a bot card or auto-reply right after the first line
     mid_auto = rng.random(nt) < 0.6
-    p_unanswered = ag.unanswered[tagent] * np.where(tlast, 1.0, 0.3)
+    # a conversation's last turn is the one most often left unanswered
+    p_unanswered = ag.unanswered[c.agent[conv]] * np.where(is_last, 1.0, 0.3)
     answered = rng.random(nt) >= p_unanswered
-    na = answered * (1 + (rng.random(nt) < 0.4) + (rng.random(nt) < 0.1))
-    upset_t = c.upset[tconv] & (rng.random(nt) < 0.6)
+    agent_lines = answered * (1 + (rng.random(nt) < 0.4) + (rng.random(nt) < 0.1))
+    upset = c.upset[conv] & (rng.random(nt) < 0.6)
+    return _Turns(
+        count=count,
+        conv=conv,
+        first=first,
+        is_first=is_first,
+        is_last=is_last,
+        buyer_lines=buyer_lines,
+        mid=mid,
+        mid_auto=mid_auto,
+        answered=answered,
+        agent_lines=agent_lines,
+        upset=upset,
+    )
 
+
+def _turn_delays(
+    rng: np.random.Generator, c: _Convs, ag: _Agents, t: _Turns
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per turn: the agent's response time and the buyer's pause before the next turn, s."""
+    nt = len(t.conv)
+    agent = c.agent[t.conv]
     # Response latency after the buyer's last line: per-agent lognormal (long
     # tail), three times slower at night, and a rare very late answer (> 30 min,
     # which then lands in a new conversation and leaves the turn unanswered).
-    hour = (c.start[tconv] % DAY) // HOUR
-    med = ag.resp_med[tagent] * np.where(hour < 8, 3.0, 1.0)
-    rt = np.exp(rng.normal(np.log(med), ag.resp_sigma[tagent]))
-    rt = np.where(rng.random(nt) < 0.006, rng.uniform(1800, 7200, nt), rt)
-    rt = np.maximum(2, np.rint(rt)).astype(np.int64)
-    think = np.exp(rng.normal(np.log(35.0), 1.1, nt))
-    think = np.where(rng.random(nt) < 0.03, rng.uniform(1900, 6 * HOUR, nt), think)
-    think = np.maximum(1, np.rint(think)).astype(np.int64)
+    hour = (c.start[t.conv] % DAY) // HOUR
+    med = ag.resp_med[agent] * np.where(hour < 8, 3.0, 1.0)
+    response = np.exp(rng.normal(np.log(med), ag.resp_sigma[agent]))
+    response = np.where(rng.random(nt) < 0.006, rng.uniform(1800, 7200, nt), response)
+    response = np.maximum(2, np.rint(response)).astype(np.int64)
+    # a rare long pause (> 30 min) starts a new conversation too
+    pause = np.exp(rng.normal(np.log(35.0), 1.1, nt))
+    pause = np.where(rng.random(nt) < 0.03, rng.uniform(1900, 6 * HOUR, nt), pause)
+    pause = np.maximum(1, np.rint(pause)).astype(np.int64)
+    return response, pause
 
-    m = nb + mid + na
-    nm = int(m.sum())
-    mturn = np.repeat(np.arange(nt), m)
-    turn_off = _seg_start(m)
-    pos = np.arange(nm) - turn_off[mturn]
-    mid_m = mid[mturn]
-    is_mid = mid_m & (pos == 1)
-    k = pos - (mid_m & (pos >= 1))  # rank among the turn's buyer and agent lines
-    nb_m = nb[mturn]
-    is_buyer = ~is_mid & (k < nb_m)
-    is_agent = ~is_mid & (k >= nb_m)
-    first_agent = is_agent & (k == nb_m)
 
+def _lines(t: _Turns) -> _Lines:
+    """Each turn's lines in order: buyer lines (a bot card or auto-reply after
+    the first one, sometimes), then the agent's answers."""
+    per_turn = t.buyer_lines + t.mid + t.agent_lines
+    nm = int(per_turn.sum())
+    turn = np.repeat(np.arange(len(per_turn)), per_turn)
+    turn_first = _seg_start(per_turn)
+    pos = np.arange(nm) - turn_first[turn]
+    mid = t.mid[turn]
+    is_mid = mid & (pos == 1)
+    rank = pos - (mid & (pos >= 1))  # rank among the turn's buyer and agent lines
+    buyer_lines = t.buyer_lines[turn]
+    is_agent = ~is_mid & (rank >= buyer_lines)
+    return _Lines(
+        turn=turn,
+        conv=t.conv[turn],
+        turn_first=turn_first,
+        per_turn=per_turn,
+        rank=rank,
+        buyer_lines=buyer_lines,
+        is_mid=is_mid,
+        auto=is_mid & t.mid_auto[turn],
+        is_buyer=~is_mid & (rank < buyer_lines),
+        is_agent=is_agent,
+        first_agent=is_agent & (rank == buyer_lines),
+    )
+
+
+def _line_offsets(
+    rng: np.random.Generator, lines: _Lines, response: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds of each line after its turn's first line, and each turn's duration."""
+    nm = len(lines.turn)
     # Gaps to the previous line of the turn; buyer lines >= 2 s apart so the
     # 1-second auto-reply sits between them.
-    gap = np.where(is_buyer & (k > 0), 2 + np.rint(np.exp(rng.normal(np.log(6.0), 1.0, nm))), 0)
+    buyer_gap = 2 + np.rint(np.exp(rng.normal(np.log(6.0), 1.0, nm)))
+    gap = np.where(lines.is_buyer & (lines.rank > 0), buyer_gap, 0)
     gap = np.minimum(gap, 300).astype(np.int64)
-    gap[is_mid] = 1
-    gap = np.where(first_agent, rt[mturn], gap)
-    later_agent = is_agent & (k > nb_m)
-    gap = np.where(later_agent, 3 + np.rint(np.exp(rng.normal(np.log(15.0), 0.8, nm))), gap)
-    gap = gap.astype(np.int64)
+    gap[lines.is_mid] = 1
+    gap = np.where(lines.first_agent, response[lines.turn], gap)
+    later_agent = lines.is_agent & (lines.rank > lines.buyer_lines)
+    agent_gap = 3 + np.rint(np.exp(rng.normal(np.log(15.0), 0.8, nm)))
+    gap = np.where(later_agent, agent_gap, gap).astype(np.int64)
     cs = np.cumsum(gap)
-    off = cs - cs[turn_off][mturn]
-    dur = off[turn_off + m - 1]
+    offset = cs - cs[lines.turn_first][lines.turn]
+    return offset, offset[lines.turn_first + lines.per_turn - 1]
 
-    lead = np.where(c.bot_greet, rng.integers(3, 40, n), 0)
-    step = dur + think
+
+def _turn_starts(
+    rng: np.random.Generator, c: _Convs, t: _Turns, duration: np.ndarray, pause: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each turn: the conversation's start, the lead after a bot greeting,
+    then the earlier turns and the buyer's pauses; also the lead per conversation."""
+    lead = np.where(c.bot_greet, rng.integers(3, 40, len(c)), 0)
+    step = duration + pause
     cstep = np.cumsum(step)
-    rel = cstep - step - (cstep - step)[conv_first_turn][tconv]
-    tstart = c.start[tconv] + lead[tconv] + rel
-    time = tstart[mturn] + off
-    mconv = tconv[mturn]
+    rel = cstep - step - (cstep - step)[t.first][t.conv]
+    return c.start[t.conv] + lead[t.conv] + rel, lead
 
-    sender = np.where(is_buyer, BUYER, AGENT).astype(np.int8)
-    auto = is_mid & mid_auto[mturn]
-    sender[is_mid & ~mid_auto[mturn]] = BOT
 
-    # Content, chosen by role in the conversation.
-    u = rng.random(nm)
-    u2 = rng.random(nm)
-    kt = c.kind * 8 + c.topic
-    o_off, o_size = _topic_lookup(v, "open")
-    a_off, a_size = _topic_lookup(v, "answer")
-    ktm = kt[mconv]
-    opener = o_off[ktm] + np.minimum((u * o_size[ktm]).astype(np.int64), o_size[ktm] - 1)
-    answer = a_off[ktm] + np.minimum((u * a_size[ktm]).astype(np.int64), a_size[ktm] - 1)
-    tfirst_m = tfirst[mturn]
-    tlast_m = tlast[mturn]
-    conv_opener = is_buyer & tfirst_m & (k == 0)
-    last_buyer = is_buyer & (k == nb_m - 1)
-    content = np.select(
+def _topic_pick(v: _Vocab, prefix: str, topic: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per line, a template of the ``prefix`` group of its topic (kind * 8 + topic)."""
+    off, size = _topic_lookup(v, prefix)
+    return off[topic] + np.minimum((u * size[topic]).astype(np.int64), size[topic] - 1)
+
+
+def _buyer_text(
+    c: _Convs, v: _Vocab, t: _Turns, lines: _Lines, u: np.ndarray, u2: np.ndarray
+) -> np.ndarray:
+    """Buyer lines: the topic's opener (or a transfer's), upset or thankful last
+    lines, a phone number, an empty line, else a follow-up question."""
+    opener = _topic_pick(v, "open", (c.kind * 8 + c.topic)[lines.conv], u)
+    conv_opener = lines.is_buyer & t.is_first[lines.turn] & (lines.rank == 0)
+    last_buyer = lines.is_buyer & (lines.rank == lines.buyer_lines - 1)
+    return np.select(
         [
-            conv_opener & c.transfer_in[mconv],
+            conv_opener & c.transfer_in[lines.conv],
             conv_opener,
-            last_buyer & upset_t[mturn],
-            last_buyer & tlast_m & (u2 < 0.5),
+            last_buyer & t.upset[lines.turn],
+            last_buyer & t.is_last[lines.turn] & (u2 < 0.5),
             u2 < 0.03,
             u2 < 0.06,
         ],
@@ -437,26 +527,46 @@ def _chats(rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab) -> _Chat
         ],
         v.pick("follow", u),
     )
-    magent = c.agent[mconv]
-    bad = u2 < ag.bad[magent]
-    bad_kind = rng.random(nm)
-    greet_named = v.groups["greet_named"][0] + magent
-    agent_content = np.select(
+
+
+def _agent_text(
+    rng: np.random.Generator,
+    c: _Convs,
+    ag: _Agents,
+    v: _Vocab,
+    t: _Turns,
+    lines: _Lines,
+    u: np.ndarray,
+    u2: np.ndarray,
+) -> np.ndarray:
+    """Agent lines: the agent's own rate of problematic lines, a greeting first,
+    empathy for upset buyers, a closing line, curt lines, else the topic's answer."""
+    answer = _topic_pick(v, "answer", (c.kind * 8 + c.topic)[lines.conv], u)
+    agent = c.agent[lines.conv]
+    first_of_conv = lines.first_agent & t.is_first[lines.turn]
+    last_of_conv = (
+        lines.is_agent
+        & t.is_last[lines.turn]
+        & (lines.rank == lines.buyer_lines + t.agent_lines[lines.turn] - 1)
+    )
+    bad = u2 < ag.bad[agent]
+    bad_kind = rng.random(len(lines.turn))
+    content = np.select(
         [
             bad & (bad_kind < 0.5),
             bad & (bad_kind < 0.7),
             bad,
-            first_agent & tfirst_m & (u2 < 0.3 + ag.bad[magent]),
-            first_agent & tfirst_m,
-            first_agent & upset_t[mturn] & (u2 < ag.empathy[magent]),
-            is_agent & tlast_m & (k == nb_m + na[mturn] - 1) & (u2 < ag.close[magent]),
+            first_of_conv & (u2 < 0.3 + ag.bad[agent]),
+            first_of_conv,
+            lines.first_agent & t.upset[lines.turn] & (u2 < ag.empathy[agent]),
+            last_of_conv & (u2 < ag.close[agent]),
             u2 < 0.15,
         ],
         [
             v.pick("forbidden", u),
             v.pick("offsite", u),
             v.pick("negative", u),
-            greet_named,
+            v.groups["greet_named"][0] + agent,
             v.pick("greet", u),
             v.pick("empathy", u),
             v.pick("close", u),
@@ -464,32 +574,71 @@ def _chats(rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab) -> _Chat
         ],
         answer,
     )
-    curt = ~bad & (rng.random(nm) >= ag.polite[magent])
-    agent_content = np.where(curt, v.pick("curt", u), agent_content)
-    content = np.where(is_agent, agent_content, content)
-    content = np.where(is_mid, np.where(auto, v.pick("auto", u), v.pick("bot_mid", u)), content)
+    curt = ~bad & (rng.random(len(lines.turn)) >= ag.polite[agent])
+    return np.where(curt, v.pick("curt", u), content)
 
-    # Bot greeting before the first line; a system line after the last one.
-    greet_rows = np.flatnonzero(c.bot_greet)
-    g_content = np.where(
-        c.shop[greet_rows] == 0,
-        v.pick("bot_greet0", rng.random(len(greet_rows))),
-        v.pick("bot_greet1", rng.random(len(greet_rows))),
+
+def _contents(
+    rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab, t: _Turns, lines: _Lines
+) -> np.ndarray:
+    """Template index of every line, chosen by its role in the conversation."""
+    nm = len(lines.turn)
+    u = rng.random(nm)  # which template of the chosen group
+    u2 = rng.random(nm)  # which group (kind of line)
+    # the agent's lines draw more random numbers: evaluated first, as always
+    content = np.where(
+        lines.is_agent,
+        _agent_text(rng, c, ag, v, t, lines, u, u2),
+        _buyer_text(c, v, t, lines, u, u2),
     )
-    last_time = tstart[conv_first_turn + turns - 1] + dur[conv_first_turn + turns - 1]
-    end_sys = c.transfer_out | (rng.random(n) < 0.12)
-    end_rows = np.flatnonzero(end_sys)
-    e_time = last_time[end_rows] + rng.integers(2, 20, len(end_rows))
-    e_content = np.where(
-        c.transfer_out[end_rows],
-        v.pick("sys_transfer", rng.random(len(end_rows))),
-        v.pick("sys_end", rng.random(len(end_rows))),
+    mid_content = np.where(lines.auto, v.pick("auto", u), v.pick("bot_mid", u))
+    return np.where(lines.is_mid, mid_content, content)
+
+
+def _bot_greetings(rng: np.random.Generator, c: _Convs, v: _Vocab) -> tuple[np.ndarray, np.ndarray]:
+    """The shop's bot greeting that opens some conversations: their rows and contents."""
+    rows = np.flatnonzero(c.bot_greet)
+    content = np.where(
+        c.shop[rows] == 0,
+        v.pick("bot_greet0", rng.random(len(rows))),
+        v.pick("bot_greet1", rng.random(len(rows))),
     )
+    return rows, content
+
+
+def _closing_lines(
+    rng: np.random.Generator, c: _Convs, v: _Vocab, last_time: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A system line after the last line (always after a transfer): rows, times, contents."""
+    rows = np.flatnonzero(c.transfer_out | (rng.random(len(c)) < 0.12))
+    time = last_time[rows] + rng.integers(2, 20, len(rows))
+    content = np.where(
+        c.transfer_out[rows],
+        v.pick("sys_transfer", rng.random(len(rows))),
+        v.pick("sys_end", rng.random(len(rows))),
+    )
+    return rows, time, content
+
+
+def _chats(rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab) -> _Chats:
+    """Messages of conversations ``c``: bot greeting, buyer turns, answers, endings."""
+    t = _turns(rng, c, ag)
+    response, pause = _turn_delays(rng, c, ag, t)
+    lines = _lines(t)
+    offset, duration = _line_offsets(rng, lines, response)
+    turn_start, lead = _turn_starts(rng, c, t, duration, pause)
+    sender = np.where(lines.is_buyer, BUYER, AGENT).astype(np.int8)
+    sender[lines.is_mid & ~lines.auto] = BOT
+    content = _contents(rng, c, ag, v, t, lines)
+    greet_rows, greet_content = _bot_greetings(rng, c, v)
+    last_turn = t.first + t.count - 1
+    last_time = turn_start[last_turn] + duration[last_turn]
+    end_rows, end_time, end_content = _closing_lines(rng, c, v, last_time)
     end = last_time.copy()
-    end[end_rows] = e_time
+    end[end_rows] = end_time
     return _Chats(
-        time=np.concatenate([time, c.start[greet_rows], e_time]),
-        conv=np.concatenate([mconv, greet_rows, end_rows]),
+        time=np.concatenate([turn_start[lines.turn] + offset, c.start[greet_rows], end_time]),
+        conv=np.concatenate([lines.conv, greet_rows, end_rows]),
         sender=np.concatenate(
             [
                 sender,
@@ -497,11 +646,11 @@ def _chats(rng: np.random.Generator, c: _Convs, ag: _Agents, v: _Vocab) -> _Chat
                 np.full(len(end_rows), SYSTEM, np.int8),
             ]
         ),
-        auto=np.concatenate([auto, np.zeros(len(greet_rows) + len(end_rows), bool)]),
-        content=np.concatenate([content, g_content, e_content]),
+        auto=np.concatenate([lines.auto, np.zeros(len(greet_rows) + len(end_rows), bool)]),
+        content=np.concatenate([content, greet_content, end_content]),
         first_buyer=c.start + lead,
         end=end,
-        last_unanswered=~answered[conv_first_turn + turns - 1],
+        last_unanswered=~t.answered[last_turn],
     )
 
 
@@ -543,9 +692,11 @@ def _dictionary(
 ) -> pa.DictionaryArray:
     """A dictionary-encoded text column; ``valid`` False = null.
 
-    The dictionary keeps only the values in use: pyarrow writes Parquet
-    dictionary pages of arrays with unused entries with stray bytes, which
-    breaks same-seed, same-bytes.
+    The dictionary keeps only the values in use, each once: pyarrow sizes a
+    Parquet dictionary page for every entry of the array's dictionary but
+    writes unused or repeated ones (two templates share a text) not at all,
+    leaving uninitialised heap bytes in the file, which breaks same-seed,
+    same-bytes.
     """
     dictionary = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     idx = indices.astype(np.int64)
@@ -556,9 +707,12 @@ def _dictionary(
     if valid is not None:
         new = np.where(valid, new, 0)
         mask = ~valid
-    return pa.DictionaryArray.from_arrays(
-        pa.array(new.astype(np.int32), mask=mask), dictionary.filter(pa.array(used))
-    )
+    kept = dictionary.filter(pa.array(used))
+    distinct = pc.unique(kept)  # in order of first occurrence
+    if len(distinct) < len(kept):
+        new = pc.index_in(kept, value_set=distinct).to_numpy()[new]
+        kept = distinct
+    return pa.DictionaryArray.from_arrays(pa.array(new.astype(np.int32), mask=mask), kept)
 
 
 def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -570,14 +724,11 @@ def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pa.array(np.char.add(prefix, numbers.astype(np.int64).astype(str)).tolist(), pa.string())
 
 
-def build(config: DemoConfig) -> DemoShop:
-    """Generate the demo shop in memory (no files)."""
-    rng = np.random.default_rng(config.seed)
-    ag = _make_agents(rng, config.agents)
-    v = _vocab(ag)
-    t0 = _epoch_s(config.start)
-    t_end = t0 + config.days * DAY
-
+def _first_contacts(
+    rng: np.random.Generator, config: DemoConfig, ag: _Agents, t0: int
+) -> tuple[_Convs, int]:
+    """Conversations buyers start, spread over shops (by agent load), kinds, busy
+    days and hours; a few end in a transfer. Also the number of chatting buyers."""
     n_base = max(1, round(config.messages / (MESSAGES_PER_CONVERSATION * (1 + CHILD_SHARE))))
     shop_load = np.array([ag.load[ag.shop == s].sum() for s in range(2)])
     shop = rng.choice(2, size=n_base, p=shop_load / shop_load.sum())
@@ -590,13 +741,18 @@ def build(config: DemoConfig) -> DemoShop:
     base = _convs(
         rng, start, shop, buyer, kind, _route(rng, ag, shop, kind), np.zeros(n_base, bool)
     )
-    transfer = rng.random(n_base) < 0.04
-    base.transfer_out = transfer
-    chats = _chats(rng, base, ag, v)
+    base.transfer_out = rng.random(n_base) < 0.04
+    return base, n_buyers
 
-    # Transfers continue with another agent seconds later; repeat contacts
-    # come back 30 min to 4 days later (most within the 48 h window).
-    repeat = ~transfer & (rng.random(n_base) < 0.14)
+
+def _follow_ups(
+    rng: np.random.Generator, ag: _Agents, base: _Convs, base_end: np.ndarray
+) -> _Convs:
+    """Conversations that follow ``base`` ones (which ended at ``base_end``): transfers
+    continue with another agent seconds later; repeat contacts come back 30 min
+    to 4 days later (most within the 48 h window)."""
+    transfer = base.transfer_out
+    repeat = ~transfer & (rng.random(len(base)) < 0.14)
     parents = np.flatnonzero(transfer | repeat)
     is_tr = transfer[parents]
     n_c = len(parents)
@@ -614,53 +770,51 @@ def build(config: DemoConfig) -> DemoShop:
             r < 0.85, rng.uniform(6 * HOUR, 48 * HOUR, n_c), rng.uniform(48 * HOUR, 96 * HOUR, n_c)
         ),
     )
-    c_start = chats.end[parents] + np.where(is_tr, rng.integers(5, 60, n_c), back.astype(np.int64))
+    c_start = base_end[parents] + np.where(is_tr, rng.integers(5, 60, n_c), back.astype(np.int64))
     c_shop = base.shop[parents]
     c_agent = _route(rng, ag, c_shop, c_kind, avoid=np.where(is_tr, base.agent[parents], -1))
-    children = _convs(rng, c_start, c_shop, base.buyer[parents], c_kind, c_agent, is_tr)
-    kids = _chats(rng, children, ag, v)
+    return _convs(rng, c_start, c_shop, base.buyer[parents], c_kind, c_agent, is_tr)
 
+
+def _chronological(first: _Chats, then: _Chats) -> _Chats:
+    """The messages of both as one chronological export (ties keep thread order);
+    ``then``'s conversations are numbered after ``first``'s."""
+    n_first = len(first.end)
+    time = np.concatenate([first.time, then.time])
+    order = np.argsort(time, kind="stable")
+    return _Chats(
+        time=time[order],
+        conv=np.concatenate([first.conv, then.conv + n_first])[order],
+        sender=np.concatenate([first.sender, then.sender])[order],
+        auto=np.concatenate([first.auto, then.auto])[order],
+        content=np.concatenate([first.content, then.content])[order],
+        first_buyer=np.concatenate([first.first_buyer, then.first_buyer]),
+        end=np.concatenate([first.end, then.end]),
+        last_unanswered=np.concatenate([first.last_unanswered, then.last_unanswered]),
+    )
+
+
+def _conversations(
+    rng: np.random.Generator, config: DemoConfig, ag: _Agents, v: _Vocab, t0: int
+) -> tuple[_Convs, _Chats, int]:
+    """All conversations (first contacts, then their transfers and repeat contacts)
+    with their messages in chronological order, and the number of chatting buyers."""
+    base, n_buyers = _first_contacts(rng, config, ag, t0)
+    chats = _chats(rng, base, ag, v)
+    children = _follow_ups(rng, ag, base, chats.end)
+    kids = _chats(rng, children, ag, v)
     conv = _Convs(
         *(
             np.concatenate([getattr(base, f), getattr(children, f)])
             for f in base.__dataclass_fields__
         )
     )
-    n_conv = len(conv)
-    first_buyer = np.concatenate([chats.first_buyer, kids.first_buyer])
-    conv_end = np.concatenate([chats.end, kids.end])
-    last_unanswered = np.concatenate([chats.last_unanswered, kids.last_unanswered])
-    m_time = np.concatenate([chats.time, kids.time])
-    m_conv = np.concatenate([chats.conv, kids.conv + n_base])
-    order = np.argsort(m_time, kind="stable")  # a chronological export; ties keep thread order
-    m_time, m_conv = m_time[order], m_conv[order]
-    m_sender = np.concatenate([chats.sender, kids.sender])[order]
-    m_auto = np.concatenate([chats.auto, kids.auto])[order]
-    m_content = np.concatenate([chats.content, kids.content])[order]
-    del order
+    return conv, _chronological(chats, kids), n_buyers
 
-    buyer_names = _buyer_names(rng, n_buyers * 2)
-    shops = pa.array(list(SHOPS), pa.string())
-    agent_ids = pa.array(ag.ids, pa.string())
-    # The second shop's platform exports session ids; the flagship's does not,
-    # so both the explicit and the derived conversation rules get exercised.
-    has_id = conv.shop[m_conv] == 1
-    conv_ids = _ids("S", 90_000_000 + np.arange(n_conv))
-    messages = pa.table(
-        {
-            "shop_id": _dictionary(conv.shop[m_conv], shops),
-            "agent_id": _dictionary(conv.agent[m_conv], agent_ids),
-            "buyer_id": _dictionary(conv.buyer[m_conv], buyer_names),
-            "sender": _dictionary(m_sender, list(SENDERS)),
-            "sent_at": _ts(m_time),
-            "content": _dictionary(m_content, v.array()),
-            "auto_reply": pa.array(m_auto),
-            "conversation_id": _dictionary(m_conv, conv_ids, has_id),
-        }
-    )
-    del m_time, m_conv, m_sender, m_auto, m_content, has_id
 
-    agents = pa.table(
+def _agents_table(ag: _Agents, agent_ids: pa.Array) -> pa.Table:
+    """The agents export: every agent, with or without chats."""
+    return pa.table(
         {
             "agent_id": agent_ids,
             "name": pa.array(ag.names, pa.string()),
@@ -669,14 +823,48 @@ def build(config: DemoConfig) -> DemoShop:
             "role": pa.array(ag.role, pa.string()),
         }
     )
-    oc, hist_order, hist_amount = _orders(rng, ag, conv, first_buyer, n_buyers, t0, config.days)
-    cases, (refund_rows, refund_amounts) = _cases(
-        rng, conv, first_buyer, hist_order, hist_amount, t_end, shops, agent_ids, buyer_names
+
+
+def _messages_table(
+    conv: _Convs,
+    chats: _Chats,
+    v: _Vocab,
+    shops: pa.Array,
+    agent_ids: pa.Array,
+    buyer_names: pa.Array,
+) -> pa.Table:
+    """The messages export. The second shop's platform exports session ids; the
+    flagship's does not, so both the explicit and the derived conversation rules
+    get exercised."""
+    m_conv = chats.conv
+    has_id = conv.shop[m_conv] == 1
+    conv_ids = _ids("S", 90_000_000 + np.arange(len(conv)))
+    return pa.table(
+        {
+            "shop_id": _dictionary(conv.shop[m_conv], shops),
+            "agent_id": _dictionary(conv.agent[m_conv], agent_ids),
+            "buyer_id": _dictionary(conv.buyer[m_conv], buyer_names),
+            "sender": _dictionary(chats.sender, list(SENDERS)),
+            "sent_at": _ts(chats.time),
+            "content": _dictionary(chats.content, v.array()),
+            "auto_reply": pa.array(chats.auto),
+            "conversation_id": _dictionary(m_conv, conv_ids, has_id),
+        }
     )
+
+
+def _orders_table(
+    oc: dict[str, np.ndarray],
+    refund_rows: np.ndarray,
+    refund_amounts: np.ndarray,
+    shops: pa.Array,
+    buyer_names: pa.Array,
+) -> pa.Table:
+    """The orders export; orders refunded through a case carry its refund."""
     oc["refund"][refund_rows] = refund_amounts
     oc["status"][refund_rows] = 3
     statuses = [*tpl.ORDER_STATUS_PAID, tpl.ORDER_STATUS_REFUNDED, *tpl.ORDER_STATUS_UNPAID]
-    orders = pa.table(
+    return pa.table(
         {
             "order_id": _ids("", _order_no(np.arange(len(oc["created"])))),
             "shop_id": _dictionary(oc["shop"], shops),
@@ -688,9 +876,35 @@ def build(config: DemoConfig) -> DemoShop:
             "status": _dictionary(oc["status"], statuses),
         }
     )
+
+
+def build(config: DemoConfig) -> DemoShop:
+    """Generate the demo shop in memory (no files).
+
+    One seeded generator feeds every step, so the steps' order is part of the
+    output: a reordered or added draw changes every table after it.
+    """
+    rng = np.random.default_rng(config.seed)
+    ag = _make_agents(rng, config.agents)
+    v = _vocab(ag)
+    t0 = _epoch_s(config.start)
+    t_end = t0 + config.days * DAY
+    conv, chats, n_buyers = _conversations(rng, config, ag, v, t0)
+    buyer_names = _buyer_names(rng, n_buyers * 2)
+    shops = pa.array(list(SHOPS), pa.string())
+    agent_ids = pa.array(ag.ids, pa.string())
+    messages = _messages_table(conv, chats, v, shops, agent_ids, buyer_names)
+    first_buyer, conv_end, last_unanswered = chats.first_buyer, chats.end, chats.last_unanswered
+    del chats  # the message columns live on in ``messages`` only
+    agents = _agents_table(ag, agent_ids)
+    oc, hist_order, hist_amount = _orders(rng, ag, conv, first_buyer, n_buyers, t0, config.days)
+    cases, (refund_rows, refund_amounts) = _cases(
+        rng, conv, first_buyer, hist_order, hist_amount, t_end, shops, agent_ids, buyer_names
+    )
+    orders = _orders_table(oc, refund_rows, refund_amounts, shops, buyer_names)
     ratings = _ratings(rng, ag, conv, conv_end, last_unanswered, v, shops, agent_ids, buyer_names)
     sessions = _sessions(rng, ag, t0, config.days, agent_ids)
-    return DemoShop(agents, messages, orders, ratings, cases, sessions, n_conv, config)
+    return DemoShop(agents, messages, orders, ratings, cases, sessions, len(conv), config)
 
 
 def _buyer_names(rng: np.random.Generator, n: int) -> pa.Array:
@@ -706,18 +920,11 @@ def _order_no(rank: np.ndarray) -> np.ndarray:
     return 3_000_000_000_000 + (rank * 982_451_653 + 7) % 1_000_000_000_000
 
 
-def _orders(
-    rng: np.random.Generator,
-    ag: _Agents,
-    conv: _Convs,
-    first_buyer: np.ndarray,
-    n_buyers: int,
-    t0: int,
-    days: int,
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Orders after presale chats, orders without a chat, and the earlier orders
-    that after-sales chats are about. Returns the columns sorted by creation,
-    the row of each after-sales conversation's order (-1 = none) and its amount."""
+def _chat_orders(
+    rng: np.random.Generator, ag: _Agents, conv: _Convs, first_buyer: np.ndarray
+) -> _OrderRows:
+    """Orders after presale chats (the agent's skill decides who buys): most within
+    minutes, some the next day, some too late to count, a few before asking."""
     n = len(conv)
     pre = np.flatnonzero((conv.kind == PRESALE) & (rng.random(n) < ag.skill[conv.agent]))
     k = len(pre)
@@ -737,30 +944,40 @@ def _orders(
     )
     delay = np.where(r < 0.70, np.minimum(delay, 20 * HOUR), delay)
     delay_s = np.rint(delay).astype(np.int64)
-    c_created = first_buyer[pre] + np.where(delay_s == 0, 1, delay_s)
-    c_paid = rng.random(k) < 0.88
+    created = first_buyer[pre] + np.where(delay_s == 0, 1, delay_s)
+    return _OrderRows(created, conv.buyer[pre], conv.shop[pre], paid=rng.random(k) < 0.88)
 
-    n_silent = max(1, int(k * 0.6))  # buyers who order without ever chatting
-    s_day = rng.integers(0, days, n_silent)
+
+def _silent_orders(
+    rng: np.random.Generator, ag: _Agents, count: int, n_buyers: int, t0: int, days: int
+) -> _OrderRows:
+    """Orders of buyers who never chat (numbered after the chatting ones), mostly
+    in the flagship shop, at the hours people chat."""
+    day = rng.integers(0, days, count)
     hour_p = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
-    s_created = (
-        t0
-        + s_day * DAY
-        + rng.choice(24, n_silent, p=hour_p) * HOUR
-        + rng.integers(0, HOUR, n_silent)
+    created = t0 + day * DAY + rng.choice(24, count, p=hour_p) * HOUR + rng.integers(0, HOUR, count)
+    buyer = n_buyers + rng.integers(0, n_buyers, count)
+    shop = np.where(rng.random(count) < 0.75, 0, int(ag.shop.max()))
+    return _OrderRows(created, buyer, shop, paid=rng.random(count) < 0.9)
+
+
+def _earlier_orders(
+    rng: np.random.Generator, conv: _Convs, first_buyer: np.ndarray
+) -> tuple[np.ndarray, _OrderRows]:
+    """The after-sales conversations about an order, and those paid orders,
+    placed 2-20 days before the chat."""
+    after = np.flatnonzero((conv.kind == AFTERSALE) & (rng.random(len(conv)) < 0.85))
+    created = first_buyer[after] - rng.integers(2 * DAY, 20 * DAY, len(after))
+    return after, _OrderRows(
+        created, conv.buyer[after], conv.shop[after], np.ones(len(after), bool)
     )
-    s_buyer = n_buyers + rng.integers(0, n_buyers, n_silent)
-    s_shop = np.where(rng.random(n_silent) < 0.75, 0, int(ag.shop.max()))
-    s_paid = rng.random(n_silent) < 0.9
 
-    after = np.flatnonzero((conv.kind == AFTERSALE) & (rng.random(n) < 0.85))
-    a_n = len(after)
-    a_created = first_buyer[after] - rng.integers(2 * DAY, 20 * DAY, a_n)
 
-    created = np.concatenate([c_created, s_created, a_created])
-    buyer = np.concatenate([conv.buyer[pre], s_buyer, conv.buyer[after]])
-    shop = np.concatenate([conv.shop[pre], s_shop, conv.shop[after]])
-    paid = np.concatenate([c_paid, s_paid, np.ones(a_n, bool)])
+def _payments(
+    rng: np.random.Generator, created: np.ndarray, paid: np.ndarray, refundable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per order: payment time, amount (0 if unpaid), direct refund (only where
+    ``refundable`` is 1) and status index (3 = refunded, 4-5 = unpaid)."""
     total = len(created)
     paid_at = created + rng.integers(10, 1800, total)
     amount = np.round(np.exp(rng.normal(np.log(120.0), 0.7, total)), 2) * paid
@@ -770,28 +987,54 @@ def _orders(
             rng.random(total) < 0.7, amount, np.round(amount * rng.uniform(0.1, 0.5, total), 2)
         ),
         0.0,
-    ) * np.concatenate([np.ones(k + n_silent), np.zeros(a_n)])  # after-sales refunds follow cases
-    status_i = np.where(
+    )
+    refund = refund * refundable
+    status = np.where(
         paid, np.where(refund > 0, 3, rng.integers(0, 3, total)), 4 + (rng.random(total) < 0.5)
     )
+    return paid_at, amount, refund, status
+
+
+def _orders(
+    rng: np.random.Generator,
+    ag: _Agents,
+    conv: _Convs,
+    first_buyer: np.ndarray,
+    n_buyers: int,
+    t0: int,
+    days: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Orders after presale chats, orders without a chat, and the earlier orders
+    that after-sales chats are about. Returns the columns sorted by creation,
+    the row of each after-sales conversation's order (-1 = none) and its amount."""
+    chat = _chat_orders(rng, ag, conv, first_buyer)
+    silent = _silent_orders(rng, ag, max(1, int(len(chat.created) * 0.6)), n_buyers, t0, days)
+    after, earlier = _earlier_orders(rng, conv, first_buyer)
+    parts = (chat, silent, earlier)
+    created = np.concatenate([p.created for p in parts])
+    paid = np.concatenate([p.paid for p in parts])
+    n_new = len(chat.created) + len(silent.created)
+    # after-sales refunds follow cases
+    refundable = np.concatenate([np.ones(n_new), np.zeros(len(after))])
+    paid_at, amount, refund, status = _payments(rng, created, paid, refundable)
 
     order = np.argsort(created, kind="stable")
-    rank = np.empty(total, np.int64)
-    rank[order] = np.arange(total)
+    rank = np.empty(len(created), np.int64)
+    rank[order] = np.arange(len(created))
     cols = {
-        "shop": shop[order],
-        "buyer": buyer[order],
+        "shop": np.concatenate([p.shop for p in parts])[order],
+        "buyer": np.concatenate([p.buyer for p in parts])[order],
         "created": created[order],
         "paid_at": paid_at[order],
         "paid": paid[order],
         "amount": amount[order],
         "refund": refund[order],
-        "status": status_i[order],
+        "status": status[order],
     }
-    hist_order = np.full(n, -1, np.int64)
-    hist_order[after] = rank[k + n_silent :]
-    hist_amount = np.zeros(n)
-    hist_amount[after] = amount[k + n_silent :]
+    hist_order = np.full(len(conv), -1, np.int64)
+    hist_order[after] = rank[n_new:]
+    hist_amount = np.zeros(len(conv))
+    hist_amount[after] = amount[n_new:]
     return cols, hist_order, hist_amount
 
 

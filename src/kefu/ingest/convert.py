@@ -9,6 +9,7 @@ work per row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -21,13 +22,31 @@ UTC_US = pa.timestamp("us", "UTC")
 
 # Accepted as is by Arrow's ISO 8601 cast.
 CANONICAL_TS = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$"
-# What Chinese exports also write: 2024/6/1 9:05 (slashes, one digit, no seconds).
+# What Chinese exports also write: 2024/6/1 9:05 (slashes, one digit, no seconds),
+# 2024年6月1日 10:00.
 LOOSE_TS = (
-    r"^(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T]+)(?P<h>\d{1,2}):(?P<mi>\d{1,2})"
+    r"^(?P<y>\d{4})[-/.年](?P<mo>\d{1,2})[-/.月](?P<d>\d{1,2})(?:日\s*|[ T]+)"
+    r"(?P<h>\d{1,2}):(?P<mi>\d{1,2})"
     r"(?::(?P<s>\d{1,2}))?(?P<f>\.\d{1,9})?\s*(?P<z>[Zz]|[+-]\d{2}:?\d{2})?$"
 )
+DATE_ONLY = r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"
+NUMERIC_TS = r"^\d+(\.\d+)?$"
 OFFSET_TS = r"(Z|[+-]\d{2}:?\d{2})$"
-MONEY = r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
+# Excel serial days (1900 date system) of 2000-01-01 and 2100-01-01, and its epoch.
+EXCEL_SERIAL_RANGE = (36526, 73051)
+EXCEL_EPOCH_US = -2209161600 * 1_000_000  # 1899-12-30 00:00 as µs since 1970
+# Timestamps outside these years are refused (a typo, 9999-12-31 placeholders …).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+# Money: digits with an optional decimal point; a comma only as a thousands separator
+# between groups of exactly three digits (1,299.00); an exponent only without commas.
+MONEY = (
+    r"^-?((\d{1,3}([,，]\d{3})+|\d+)(\.\d*)?|\.\d+)$"
+    r"|^-?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$"
+)
+DECIMAL_COMMA = r"^-?\d[\d.]*[,，]\d{1,2}$|^-?\d[\d,，]*[,，]\d{1,2}$|^-?\d{1,3}(\.\d{3})+,\d+$"
+MAX_AMOUNT = 1e9
+"""Larger amounts (one order, one refund) are refused as out of range (CNY)."""
 
 
 @dataclass
@@ -123,15 +142,38 @@ def to_bool(values: pa.ChunkedArray, mapping: Mapping[str, bool]) -> Converted:
 
 
 def to_money(values: pa.ChunkedArray) -> Converted:
+    """Amounts (text as MONEY describes); see ``money_out_of_range`` for the range."""
+    empty = empty_mask(values)
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         out = as_array(pc.cast(values, pa.float64()))
-        return Converted(out, mask(pc.invert(pc.is_finite(out))) & ~empty_mask(out))
-    raw = to_text(values)
-    cleaned = pc.replace_substring_regex(raw, r"[¥￥,，\s元]|^CNY|^RMB", "")
-    ok = pc.match_substring_regex(cleaned, MONEY)
-    out = as_array(pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.float64()))
-    bad = mask(pc.invert(ok)) & ~empty_mask(raw)
-    return Converted(out, bad)
+    else:
+        raw = to_text(values)
+        cleaned = pc.replace_substring_regex(raw, r"[¥￥\s元]|^CNY|^RMB", "")
+        ok = pc.match_substring_regex(cleaned, MONEY)
+        digits = pc.replace_substring_regex(cleaned, "[,，]", "")
+        out = as_array(pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())),
+                               pa.float64()))
+    return Converted(out, mask(pc.is_null(out)) & ~empty)
+
+
+def money_out_of_range(values: pa.ChunkedArray) -> np.ndarray:
+    """Infinite amounts (1e309) and amounts above MAX_AMOUNT; NaN and null are not here."""
+    return mask(pc.and_(pc.invert(pc.less_equal(pc.abs(values), MAX_AMOUNT)),
+                        pc.invert(pc.is_nan(values))))
+
+
+def decimal_comma(values: pa.ChunkedArray) -> np.ndarray:
+    """Cells written with a decimal comma (299,00 or 1.299,00): refused, never guessed."""
+    if not is_string(values):
+        return np.zeros(len(values), dtype=bool)
+    return mask(pc.match_substring_regex(pc.utf8_trim_whitespace(values), DECIMAL_COMMA))
+
+
+def out_of_years(values: pa.ChunkedArray) -> np.ndarray:
+    """Instants before FIRST_YEAR or from LAST_YEAR + 1 on."""
+    low = pa.scalar(dt.datetime(FIRST_YEAR, 1, 1), TIMESTAMP_US)
+    high = pa.scalar(dt.datetime(LAST_YEAR + 1, 1, 1), TIMESTAMP_US)
+    return mask(pc.or_(pc.less(values, low), pc.greater_equal(values, high)))
 
 
 def scatter(n: int, parts: list[tuple[np.ndarray, pa.Array]], kind: pa.DataType) -> pa.Array:
@@ -218,6 +260,14 @@ def to_timestamp(values: pa.ChunkedArray, tz: str) -> Converted:
         return Converted(as_array(fast), np.zeros(n, dtype=bool))
     canonical = mask(pc.match_substring_regex(raw, CANONICAL_TS))
     bad = np.zeros(n, dtype=bool)
+    numeric = ~canonical & ~empty & mask(pc.match_substring_regex(raw, NUMERIC_TS))
+    parts: list[tuple[np.ndarray, pa.Array]] = []
+    if numeric.any():
+        idx = np.flatnonzero(numeric)
+        instants, unparsable = numeric_instants(raw.take(pa.array(idx)), tz)
+        parts.append((idx[~unparsable], instants.filter(pa.array(~unparsable))))
+        bad[idx[unparsable]] = True
+        empty = empty | numeric  # handled: the text paths below skip these rows
     loose = ~canonical & ~empty
     if loose.any():
         idx = np.flatnonzero(loose)
@@ -226,7 +276,6 @@ def to_timestamp(values: pa.ChunkedArray, tz: str) -> Converted:
         raw = scatter(n, [(np.flatnonzero(~loose), raw.filter(pa.array(~loose))),
                           (idx, fixed)], pa.string())
     zoned = mask(pc.match_substring_regex(raw, OFFSET_TS))
-    parts: list[tuple[np.ndarray, pa.Array]] = []
     naive_rows = np.flatnonzero(~zoned & ~empty & ~bad)
     if len(naive_rows):
         taken = raw if len(naive_rows) == n else raw.take(pa.array(naive_rows))
@@ -243,6 +292,26 @@ def to_timestamp(values: pa.ChunkedArray, tz: str) -> Converted:
     if bad.any():
         out = pc.if_else(pa.array(bad), pa.scalar(None, TIMESTAMP_US), out)
     return Converted(as_array(out), bad)
+
+
+def numeric_instants(values: pa.Array, tz: str) -> tuple[pa.Array, np.ndarray]:
+    """Numbers in a time column: Excel serial days (shop time), epoch seconds or
+    milliseconds (instants), told apart by size; other numbers are unparsable."""
+    number = np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+    serial = (number >= EXCEL_SERIAL_RANGE[0]) & (number < EXCEL_SERIAL_RANGE[1])
+    seconds = (number >= 946_684_800) & (number < 4_102_444_800)
+    millis = (number >= 946_684_800_000) & (number < 4_102_444_800_000)
+    micros = np.zeros(len(number), dtype=np.int64)
+    # Serials are rounded to the millisecond: Excel stores 10:00 as 45444.41666666666.
+    micros[serial] = EXCEL_EPOCH_US + np.round(number[serial] * 86_400_000).astype(
+        np.int64) * 1000
+    micros[seconds] = np.round(number[seconds] * 1_000_000).astype(np.int64)
+    micros[millis] = np.round(number[millis] * 1000).astype(np.int64)
+    local = pa.array(micros, TIMESTAMP_US)
+    aware = pc.assume_timezone(local, tz, ambiguous="earliest", nonexistent="earliest")
+    from_serial = pc.cast(pc.cast(aware, UTC_US), TIMESTAMP_US)
+    out = pc.if_else(pa.array(serial), from_serial, local)
+    return out, ~(serial | seconds | millis)
 
 
 def naive_iso(raw: pa.Array, empty: np.ndarray, tz: str) -> pa.Array | None:

@@ -8,19 +8,21 @@ Nothing is returned unless every row is good or the caller asked to skip bad row
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kefu.ingest import convert
 from kefu.ingest.dataset import Dataset
 from kefu.ingest.errors import MAX_SHOWN_ERRORS, IngestError, RowError
+from kefu.ingest.manifest import read_manifest, unlisted_files, vouched_files
 from kefu.ingest.merge import merge_files
 from kefu.ingest.profile import MappingProfile, load_profile
 from kefu.ingest.readers import SUFFIXES, read_file, records_to_raw
@@ -33,10 +35,9 @@ from kefu.ingest.validate import (
     type_file,
 )
 
-ProgressCallback = Callable[[int, str], None]
-"""(bytes done, label) → None"""
-
-PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+ProgressCallback = Callable[[int, int, str], None]
+"""(bytes read, bytes in all, label) → None: for a terminal bar or a web page; the
+core never draws one itself."""
 AGENT_TABLES = ("messages", "ratings", "cases", "sessions", "shifts")
 
 
@@ -61,8 +62,16 @@ def table_for_file(path: Path) -> str | None:
 
 
 def discover(folder: Path) -> dict[str, list[Path]]:
-    """Files per table: canonical names at the top, or any file in a folder named after a table."""
+    """Files per table: canonical names at the top, or any file in a folder named after a table.
+
+    A workspace (a folder with a manifest) yields exactly the files its manifest lists,
+    in import order; leftovers of interrupted imports are not read.
+    """
     found: dict[str, list[Path]] = {name: [] for name in TABLES}
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        found.update(vouched_files(folder, manifest))
+        return found
     for entry in folder.iterdir():
         if entry.is_file():
             name = table_for_file(entry)
@@ -97,19 +106,92 @@ def resolve_profile(profile: Path | MappingProfile | None) -> MappingProfile:
         raise IngestError([], str(exc)) from exc
 
 
+def check_allow_empty(allow_empty: Collection[str]) -> frozenset[str]:
+    unknown = sorted(set(allow_empty) - set(TABLES))
+    if unknown:
+        raise IngestError([], (f"--allow-empty: unknown table {unknown[0]!r}; expected one of "
+                               f"{', '.join(TABLES)}"))
+    return frozenset(allow_empty)
+
+
+# What a damaged file can make the libraries raise; each becomes an IngestError naming it.
+UNREADABLE = (OSError, pa.ArrowException, ValueError, UnicodeError, OverflowError,
+              IndexError, KeyError, duckdb.Error)
+
+
+def read_typed(
+    file: Path, name: str, source: str, tz: str, mapping: MappingProfile, allow_empty: bool
+) -> TypedFile:
+    """Read and type one file; anything a damaged file makes a library raise names it."""
+    try:
+        raw = read_file(file, table=name, source=source, profile=mapping)
+        return type_file(raw, TABLES[name], tz, mapping, allow_empty=allow_empty)
+    except IngestError:
+        raise
+    except UNREADABLE as exc:
+        raise IngestError([], f"cannot read {source}: {type(exc).__name__}: {exc}") from exc
+
+
+def stored_schema(name: str) -> pa.Schema:
+    """The schema of a table's rows as a workspace stores them (Workspace.good_rows)."""
+    types = {Kind.TEXT: pa.string(), Kind.ENUM: pa.string(), Kind.BOOL: pa.bool_(),
+             Kind.MONEY: pa.float64(), Kind.INT: pa.int64(),
+             Kind.TIMESTAMP: pa.timestamp("us", "UTC")}
+    return pa.schema([(c.name, types[c.kind]) for c in TABLES[name].columns])
+
+
+def validated_rows(file: Path, name: str, source: str) -> TypedFile | None:
+    """A workspace's stored rows, validated when they were imported: read, not checked again.
+
+    None when the file is not in the schema this kefu stores (an older workspace):
+    then it is read and validated like any export.
+    """
+    if file.suffix != ".parquet":
+        return None
+    try:
+        rows = pq.read_table(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise IngestError([], f"cannot read {source}: {exc}") from exc
+    if not rows.schema.equals(stored_schema(name)):
+        return None
+    columns = {f.name: (rows.column(f.name).cast(convert.TIMESTAMP_US)
+                        if pa.types.is_timestamp(f.type) else rows.column(f.name))
+               for f in rows.schema}
+    numbers = np.arange(rows.num_rows, dtype=np.int64)
+    columns[ROW_COLUMN] = pa.array(numbers)
+    columns[LINE_COLUMN] = pa.array(numbers + 1)  # a stored row's line is its position
+    return TypedFile(source, name, pa.table(columns), [], rows.num_rows)
+
+
 def load_dir(
     path: Path,
     tz: str = "Asia/Shanghai",
     skip_bad_rows: bool = False,
     profile: Path | None = None,
-    progress: bool = False,
+    progress: ProgressCallback | None = None,
+    *,
+    allow_empty: Collection[str] = (),
 ) -> LoadResult:
-    """Load the canonical files of a folder (see shared/spec/cli.md) into a Dataset."""
+    """Load the canonical files of a folder (see shared/spec/cli.md) into a Dataset.
+
+    ``allow_empty``: tables whose files may be empty or hold only a header.
+    """
     check_tz(tz)
+    empty_ok = check_allow_empty(allow_empty)
     mapping = resolve_profile(profile)
     if not path.is_dir():
         raise IngestError([], f"{path} is not a folder")
     found = discover(path)
+    warnings: list[str] = []
+    manifest = read_manifest(path)
+    if manifest is not None:
+        # A workspace: empty files were allowed (or refused) when they were imported.
+        empty_ok = frozenset(TABLES)
+        ignored = unlisted_files(path, manifest)
+        if ignored:
+            warnings.append(
+                f"{path}: ignored {len(ignored)} files the workspace manifest does not list "
+                "(left by an interrupted import; the next kefu import removes them)")
     for name, table in TABLES.items():
         if table.required_file and not found[name]:
             raise IngestError([], (
@@ -117,16 +199,25 @@ def load_dir(
                 f"or files in {name}/)"
             ))
     typed: dict[str, list[TypedFile]] = {}
-    total = sum(p.stat().st_size for paths in found.values() for p in paths)
-    with progress_bar(progress and total > PROGRESS_MIN_BYTES, total) as advance:
-        for name, paths in found.items():
-            for file in paths:
-                source = str(file.relative_to(path))
-                advance(0, f"reading {source}")
-                raw = read_file(file, table=name, source=source)
-                typed.setdefault(name, []).append(type_file(raw, TABLES[name], tz, mapping))
-                advance(file.stat().st_size, f"read {source}")
-    return assemble(typed, tz, skip_bad_rows)
+    try:
+        total = sum(p.stat().st_size for paths in found.values() for p in paths)
+    except OSError as exc:
+        raise IngestError([], f"cannot read {exc.filename}: {exc.strerror}") from exc
+    done = 0
+    for name, paths in found.items():
+        for file in paths:
+            source = str(file.relative_to(path))
+            if progress is not None:
+                progress(done, total, f"reading {source}")
+            stored = validated_rows(file, name, source) if manifest is not None else None
+            typed.setdefault(name, []).append(
+                stored or read_typed(file, name, source, tz, mapping, name in empty_ok))
+            done += file.stat().st_size
+    if progress is not None:
+        progress(done, total, "read")
+    result = assemble(typed, tz, skip_bad_rows)
+    result.warnings[:0] = warnings
+    return result
 
 
 def load_records(
@@ -151,12 +242,14 @@ def load_records(
     for name, records in tables.items():
         lines = np.arange(2, len(records) + 2, dtype=np.int64)
         raw = records_to_raw(records, f"<{name}>", lines)
-        typed[name] = [type_file(raw, TABLES[name], tz, mapping)]
+        # Records are given by code: an empty list is an empty table on purpose.
+        typed[name] = [type_file(raw, TABLES[name], tz, mapping, allow_empty=True)]
     return assemble(typed, tz, skip_bad_rows)
 
 
 def assemble(typed: dict[str, list[TypedFile]], tz: str, skip_bad_rows: bool) -> LoadResult:
     sources: list[str] = []
+    located: list[TypedFile] = []
     errors: list[RowError] = []
     warnings: list[str] = []
     merged: dict[str, pa.Table] = {}
@@ -165,6 +258,7 @@ def assemble(typed: dict[str, list[TypedFile]], tz: str, skip_bad_rows: bool) ->
         offset = 0
         for file in files:
             errors += file.errors
+            warnings += file.warnings
             if file.duplicates:
                 warnings.append(
                     f"{file.source}: {file.duplicates} repeated rows identical to an earlier row "
@@ -175,16 +269,17 @@ def assemble(typed: dict[str, list[TypedFile]], tz: str, skip_bad_rows: bool) ->
                 np.full(rows.num_rows, len(sources), dtype=np.int64)))
             rows = rows.append_column("ordinal", pc.add(rows.column(ROW_COLUMN), offset))
             sources.append(file.source)
+            located.append(file)
             offset += file.num_rows
             parts.append(rows)
         table, conflict_warnings = merge_files(TABLES[name], parts)
         warnings += conflict_warnings
         merged[name] = table
 
-    cross_errors = cross_check(merged, sources)
+    cross_errors = cross_check(merged, located)
     errors += cross_errors
     order = {source: i for i, source in enumerate(sources)}
-    errors.sort(key=lambda e: (order.get(e.file, len(order)), e.line, e.column))
+    errors.sort(key=lambda e: (order.get(e.file, len(order)), e.sheet, e.line, e.column))
     if errors and not skip_bad_rows:
         raise IngestError(errors)
     if errors:
@@ -209,7 +304,7 @@ def assemble(typed: dict[str, list[TypedFile]], tz: str, skip_bad_rows: bool) ->
     return LoadResult(dataset, errors, warnings)
 
 
-def cross_check(tables: dict[str, pa.Table], sources: list[str]) -> list[RowError]:
+def cross_check(tables: dict[str, pa.Table], files: list[TypedFile]) -> list[RowError]:
     """Agent ids must exist in agents; empty shop_id takes the agent's (or the only) shop.
 
     Rows failing a check are removed from ``tables`` in place.
@@ -222,11 +317,14 @@ def cross_check(tables: dict[str, pa.Table], sources: list[str]) -> list[RowErro
     def report(name: str, bad: np.ndarray, column: str, reason: str) -> None:
         table = tables[name]
         picked = pa.array(np.flatnonzero(bad))
-        files = table.column(FILE_COLUMN).take(picked).to_pylist()
+        indices = table.column(FILE_COLUMN).take(picked).to_pylist()
         lines = table.column(LINE_COLUMN).take(picked).to_pylist()
+        raw_rows = table.column(ROW_COLUMN).take(picked).to_pylist()
         values = table.column(column).take(picked).to_pylist()
-        for file, line, value in zip(files, lines, values, strict=True):
-            errors.append(RowError(sources[file], line, column, value or "", reason))
+        for index, line, row, value in zip(indices, lines, raw_rows, values, strict=True):
+            file = files[index]
+            errors.append(RowError(file.source, line, column, value or "", reason,
+                                   file.sheet(row)))
         tables[name] = table.filter(pa.array(~bad))
 
     for name in AGENT_TABLES:
@@ -277,21 +375,3 @@ def finish(table: Table, rows: pa.Table, tz: str) -> pa.Table:
             columns[column.name] = values
     columns["ordinal"] = rows.column("ordinal").cast(pa.int64())
     return pa.table(columns)
-
-
-@contextlib.contextmanager
-def progress_bar(show: bool, total: int) -> Iterator[ProgressCallback]:
-    if not show:
-        yield lambda size, label: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("loading", total=total)
-
-        def advance(size: int, label: str) -> None:
-            bar.update(task, advance=size, description=label)
-
-        yield advance

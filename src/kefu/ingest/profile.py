@@ -182,6 +182,11 @@ class MappingProfile(BaseModel):
 
     name: str = ""
     tables: dict[str, TableMapping] = Field(default_factory=dict)
+    fill_merged_cells: bool = Field(
+        default=False,
+        description="XLSX merged cells in the data: fill each row with the range's value "
+        "(default: refuse them, naming the range)",
+    )
 
     @field_validator("tables")
     @classmethod

@@ -6,13 +6,15 @@ count, JSON syntax); typing and checks happen in ``kefu.ingest.validate``.
 
 from __future__ import annotations
 
-import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+import sys
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from kefu.ingest.encoding import check_no_nul, is_utf8, strip_bom, to_utf8, utf16_codec
 from kefu.ingest.errors import IngestError, RowError
+from kefu.ingest.profile import MappingProfile, column_mapping
+from kefu.ingest.schema import TABLES
 
 SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
 
@@ -38,21 +43,73 @@ class RawFile:
     header_line: int = 1
     errors: list[RowError] = field(default_factory=list)
     """Rows the reader could not split into columns (they are not in ``columns``)."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings about the file's layout (a header found below title rows …)."""
+    sheets: tuple[str, ...] = ()
+    """XLSX sheets read (several when rows continue on later sheets)."""
+    sheet_of_row: np.ndarray | None = None
+    """Index into ``sheets`` of each row, when more than one sheet was read."""
 
     @property
     def num_rows(self) -> int:
         return len(self.lines)
 
+    @property
+    def is_empty_file(self) -> bool:
+        """No header at all (an empty file, only a BOM, only blank lines)."""
+        return not self.columns and not self.errors and self.num_rows == 0
 
-def read_file(path: Path, table: str | None = None, source: str | None = None) -> RawFile:
-    """Read one export; ``table`` picks the XLSX sheet named after it, when there is one."""
+    def sheet(self, row: int) -> str:
+        """The sheet of a row, when the file was read from several sheets ('' otherwise)."""
+        if self.sheet_of_row is None:
+            return ""
+        return self.sheets[int(self.sheet_of_row[row])]
+
+
+HEADER_SEARCH_ROWS = 20
+"""Title rows and notes above the header are looked for this far down."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader needs to know about the table a file holds (all optional)."""
+
+    table: str | None = None
+    profile: MappingProfile = field(default_factory=MappingProfile)
+
+    def is_header(self, names: Sequence[str]) -> bool:
+        """A row is the header when it names every required column of the table."""
+        if self.table is None or self.table not in TABLES:
+            return False
+        found = column_mapping([n for n in names if n], self.table, self.profile)
+        return all(c.name in found for c in TABLES[self.table].columns if c.required)
+
+    def header_row(self, rows: Sequence[Sequence[str]]) -> int:
+        """Index of the header among the first rows: the first naming every required
+        column, else the first non-blank row (and missing columns are reported on it)."""
+        for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            if self.is_header(row):
+                return i
+        return next((i for i, row in enumerate(rows) if any(row)), 0)
+
+
+def read_file(
+    path: Path,
+    table: str | None = None,
+    source: str | None = None,
+    *,
+    profile: MappingProfile | None = None,
+) -> RawFile:
+    """Read one export; ``table`` picks the XLSX sheet named after it, when there is one,
+    and lets the reader find the header below title rows."""
     from python_calamine import CalamineError
 
     name = source or path.name
     suffix = path.suffix.lower()
+    options = ReadOptions(table, profile or MappingProfile())
     readers = {
-        ".csv": lambda: read_csv(path.read_bytes(), name),
-        ".xlsx": lambda: read_xlsx(path, name, table),
+        ".csv": lambda: read_csv(path.read_bytes(), name, options),
+        ".xlsx": lambda: read_xlsx(path, name, options),
         ".parquet": lambda: read_parquet(path, name),
         ".jsonl": lambda: read_jsonl(path.read_bytes(), name),
     }
@@ -62,69 +119,53 @@ def read_file(path: Path, table: str | None = None, source: str | None = None) -
         return readers[suffix]()
     except IngestError:
         raise
-    except (OSError, pa.ArrowException, ValueError, CalamineError) as exc:
+    except (OSError, pa.ArrowException, ValueError, CalamineError, zipfile.BadZipFile,
+            UnicodeError, OverflowError) as exc:
         raise IngestError([], f"cannot read {name}: {exc}") from exc
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def strip_bom(data: bytes) -> bytes:
-    return data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+def is_blank(data: bytes) -> bool:
+    return not strip_bom(data).strip()
 
 
-def transcode(data: bytes, source: str) -> bytes:
-    """Bytes that are not UTF-8 → UTF-8: strict GB18030 (covers GBK), else a guess."""
-    try:
-        # GB18030 is a superset of GBK and GB2312, the usual Chinese export encodings.
-        return data.decode("gb18030").encode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise IngestError([], f"cannot read {source}: unknown text encoding")
-    return str(best).encode("utf-8")
-
-
-def to_utf8(data: bytes, source: str) -> bytes:
-    """Return the bytes as UTF-8: UTF-8 (BOM stripped), else strict GB18030, else a guess."""
-    data = strip_bom(data)
-    try:
-        data.decode("utf-8")
-        return data
-    except UnicodeDecodeError:
-        return transcode(data, source)
-
-
-def is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def read_csv(data: bytes, source: str) -> RawFile:
-    data = strip_bom(data)
+def read_csv(data: bytes, source: str, options: ReadOptions | None = None) -> RawFile:
+    options = options or ReadOptions()
+    utf16 = utf16_codec(data) is not None
+    if is_blank(data) and not utf16:
+        return RawFile(source, {}, np.zeros(0, dtype=np.int64))
     # The header (usually Chinese) tells the encoding cheaply; Arrow checks the rest
     # while parsing, so a big UTF-8 file is not decoded twice.
-    if not is_utf8(data[: csv_header_end(data)]):
-        data = transcode(data, source)
+    if utf16:
+        data = to_utf8(data, source)
+    else:
+        data = strip_bom(data)
+        if not is_utf8(data[: csv_header_end(data)]):
+            data = to_utf8(data, source)
+        check_no_nul(data, source)
     try:
-        return read_utf8_csv(data, source)
-    except pa.ArrowInvalid as exc:
-        if "utf8" not in str(exc).lower() and "utf-8" not in str(exc).lower():
+        return read_utf8_csv(data, source, options)
+    except pa.ArrowInvalid:
+        # Arrow met bytes that are not UTF-8 (its message may not say so): decide the
+        # encoding by the whole file, which names the bad bytes or transcodes it.
+        if is_utf8(data):
             raise
-    return read_utf8_csv(transcode(data, source), source)
+    return read_utf8_csv(to_utf8(data, source), source, options)
 
 
-def read_utf8_csv(data: bytes, source: str) -> RawFile:
+def read_utf8_csv(data: bytes, source: str, options: ReadOptions | None = None) -> RawFile:
+    options = options or ReadOptions()
     delimiter = sniff_delimiter(data)
-    header, header_lines = csv_header(data, delimiter)
+    header, header_lines, header_line = csv_header(data, delimiter, options)
     if not header:
         return RawFile(source, {}, np.zeros(0, dtype=np.int64))
+    if not data[header_end_offset(data, header_lines):].strip():
+        # Only a header (Arrow cannot skip the header of a file that ends with it).
+        empty = pa.chunked_array([], pa.string())
+        return RawFile(source, {h: empty for h in header if h}, np.zeros(0, dtype=np.int64),
+                       header_line)
     # Spreadsheet CSVs often end the header with empty names (",,,"), or repeat a
     # name; such columns get private names and are not read as data.
     names = [
@@ -137,18 +178,22 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
         found_bad_rows = True
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines,
-                                       block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                          invalid_row_handler=on_invalid_row),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    with unraisable_caught() as caught:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                              invalid_row_handler=on_invalid_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    if caught:
+        # A row with the wrong field count that is not UTF-8 either: the encoding decides.
+        raise pa.ArrowInvalid(f"invalid UTF-8 in a row ({caught[0]})")
     bad_rows: list[RowError] = []
     if found_bad_rows:
         # pyarrow does not say where a skipped row was once values may hold newlines;
@@ -167,12 +212,34 @@ def read_utf8_csv(data: bytes, source: str) -> RawFile:
     else:
         lines = csv_record_lines(data, table, header_lines, delimiter)
     columns = {name: table.column(name) for name in names if not name.startswith("\x00")}
-    return RawFile(source, columns, lines, 1, bad_rows)
+    raw = RawFile(source, columns, lines, header_line, bad_rows)
+    if header_line > 1:
+        raw.notes.append(f"{source}: header found on line {header_line}; "
+                         f"the {header_line - 1} line(s) above it were ignored")
+    return raw
 
 
-def csv_header_end(data: bytes) -> int:
-    """Byte offset just past the header record."""
-    end = 0
+@contextlib.contextmanager
+def unraisable_caught() -> Iterator[list[BaseException]]:
+    """Arrow calls the invalid-row handler with the row's text decoded as UTF-8; when that
+    fails, Python would print "Exception ignored in …" on stderr. Collect it instead."""
+    caught: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def hook(info: sys.UnraisableHookArgs) -> None:
+        if info.exc_value is not None:
+            caught.append(info.exc_value)
+
+    sys.unraisablehook = hook
+    try:
+        yield caught
+    finally:
+        sys.unraisablehook = previous
+
+
+def csv_header_end(data: bytes, start: int = 0) -> int:
+    """Byte offset just past the record that starts at ``start`` (the header by default)."""
+    end = start
     in_quotes = False
     # The header rarely holds quoted newlines, but honour them so line numbers stay physical.
     while end < len(data):
@@ -186,18 +253,53 @@ def csv_header_end(data: bytes) -> int:
     return min(end, len(data))
 
 
+def header_end_offset(data: bytes, lines: int) -> int:
+    """Byte offset just past the first ``lines`` physical lines."""
+    end = 0
+    for _ in range(lines):
+        end = data.find(b"\n", end) + 1
+        if end == 0:
+            return len(data)
+    return end
+
+
 def sniff_delimiter(data: bytes) -> str:
     """Comma, unless the header has tabs and no commas (tab-separated text saved as .csv)."""
     header = data[: csv_header_end(data)]
     return "\t" if b"\t" in header and b"," not in header else ","
 
 
-def csv_header(data: bytes, delimiter: str = ",") -> tuple[list[str], int]:
-    """The header record and how many physical lines it spans."""
-    text = data[: csv_header_end(data)].decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    header = [h.strip() for h in rows[0]] if rows else []
-    return header, text.count("\n") if text.endswith("\n") else text.count("\n") + 1
+def csv_header(
+    data: bytes, delimiter: str = ",", options: ReadOptions | None = None
+) -> tuple[list[str], int, int]:
+    """The header record, the physical lines up to its end, and its first line.
+
+    The header is the first record naming the table's required columns (title rows
+    and notes above it are skipped), else the first non-blank record.
+    """
+    options = options or ReadOptions()
+    starts: list[int] = []
+    records: list[list[str]] = []
+    end = 0
+    while end < len(data) and len(records) < HEADER_SEARCH_ROWS:
+        stop = csv_header_end(data, end)
+        starts.append(end)
+        text = data[end:stop].decode("utf-8")
+        try:
+            row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        except csv.Error:  # a stray NUL or CR: not a header; missing columns say so
+            row = [text.strip()]
+        records.append([h.strip() for h in row])
+        end = stop
+        if any(records[-1]) and (options.table is None or options.is_header(records[-1])):
+            break
+    if not records:
+        return [], 0, 1
+    index = options.header_row(records)
+    stop = csv_header_end(data, starts[index])
+    first_line = data.count(b"\n", 0, starts[index]) + 1
+    lines = data.count(b"\n", 0, stop) + (0 if data[:stop].endswith(b"\n") else 1)
+    return records[index], lines, first_line
 
 
 def csv_record_lines(
@@ -308,30 +410,144 @@ def xlsx_cell_text(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx(path: Path, source: str, table: str | None) -> RawFile:
+MergedRange = tuple[tuple[int, int], tuple[int, int]]
+"""A merged range as calamine gives it: 0-based (row, column) of its corners."""
+
+
+@dataclass
+class Sheet:
+    """One sheet's rows below its header, as text."""
+
+    name: str
+    header: list[str]
+    header_row: int
+    """1-based sheet row of the header."""
+    rows: list[list[str | None]]
+    lines: list[int]
+
+
+def read_xlsx(path: Path, source: str, options: ReadOptions | str | None = None) -> RawFile:
+    """Every sheet holding data, in order; all must share one header (rows continued on
+    later sheets). A sheet named after the table is read alone. Merged cells in the data
+    are refused with their range unless the profile asks to fill them down."""
     from python_calamine import load_workbook
 
+    if not isinstance(options, ReadOptions):
+        options = ReadOptions(options)
     workbook = load_workbook(str(path))
     names = workbook.sheet_names
-    sheet_name = table if table in names else names[0]
-    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    if not rows:
-        return RawFile(source, {}, np.zeros(0, dtype=np.int64))
-    header = [str(xlsx_cell_text(h) or "").strip() for h in rows[0]]
-    data_rows: list[Sequence[object]] = []
-    lines: list[int] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if all(v is None or v == "" for v in row):
+    wanted = [options.table] if options.table in names else names
+    sheets: list[Sheet] = []
+    errors: list[RowError] = []
+    for name in wanted:
+        sheet = workbook.get_sheet_by_name(name)
+        grid = [[xlsx_cell_text(v) for v in row]
+                for row in sheet.to_python(skip_empty_area=False)]
+        found = sheet_rows(name, grid, options)
+        if found is None:
             continue
-        data_rows.append(row)
+        merged = [((r1, c1), (r2, c2)) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []
+                  if r2 >= found.header_row]  # merged titles above the header are harmless
+        if merged and options.profile.fill_merged_cells:
+            fill_merged(grid, merged)
+            found = sheet_rows(name, grid, options) or found
+        elif merged:
+            errors += merged_errors(source, name, found, merged, len(wanted) > 1)
+        sheets.append(found)
+    if not sheets:
+        return RawFile(source, {}, np.zeros(0, dtype=np.int64))
+    check_same_header(source, sheets)
+    raw = sheets_to_raw(source, sheets)
+    raw.errors += errors
+    return raw
+
+
+def sheet_rows(name: str, grid: list[list[str | None]], options: ReadOptions) -> Sheet | None:
+    """The header and data rows of one sheet; None for a sheet without any text."""
+    texts = [[(v or "").strip() for v in row] for row in grid[:HEADER_SEARCH_ROWS]]
+    if not any(any(row) for row in grid):
+        return None
+    index = options.header_row(texts)
+    header = texts[index]
+    rows: list[list[str | None]] = []
+    lines: list[int] = []
+    for number, row in enumerate(grid[index + 1:], start=index + 2):
+        if all(v is None for v in row):
+            continue
+        rows.append(row)
         lines.append(number)
+    return Sheet(name, header, index + 1, rows, lines)
+
+
+def fill_merged(grid: list[list[str | None]], merged: list[MergedRange]) -> None:
+    """Every cell of a merged range takes the value of its top-left cell (a profile asked)."""
+    for (r1, c1), (r2, c2) in merged:
+        value = grid[r1][c1] if r1 < len(grid) and c1 < len(grid[r1]) else None
+        for r in range(r1, min(r2, len(grid) - 1) + 1):
+            for c in range(c1, min(c2, len(grid[r]) - 1) + 1):
+                grid[r][c] = value
+
+
+def cell_name(row: int, col: int) -> str:
+    """0-based (row, column) → A1 notation."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
+def merged_errors(
+    source: str, name: str, sheet: Sheet, merged: list[MergedRange],
+    several: bool,
+) -> list[RowError]:
+    errors = []
+    for (r1, c1), (r2, c2) in merged:
+        column = sheet.header[c1] if c1 < len(sheet.header) else ""
+        cells = f"{cell_name(r1, c1)}:{cell_name(r2, c2)}"
+        errors.append(RowError(
+            source, r1 + 1, column, "",
+            f"merged cells {cells}: the rows below the first would be blank; unmerge and fill "
+            "them (or set fill_merged_cells: true in a --profile)",
+            name if several else ""))
+    return errors
+
+
+def check_same_header(source: str, sheets: list[Sheet]) -> None:
+    first = sheets[0]
+    for sheet in sheets[1:]:
+        if [h for h in sheet.header if h] != [h for h in first.header if h]:
+            raise IngestError([], (
+                f"cannot read {source}: its sheets hold different tables: sheet "
+                f"{first.name!r} has columns {', '.join(h for h in first.header if h)}; sheet "
+                f"{sheet.name!r} has {', '.join(h for h in sheet.header if h)}. Keep one table "
+                "per file, or name the sheet to read after the table (e.g. 'messages')"
+            ))
+
+
+def sheets_to_raw(source: str, sheets: list[Sheet]) -> RawFile:
+    header = sheets[0].header
     columns: dict[str, pa.ChunkedArray] = {}
     for i, name in enumerate(header):
         if not name or name in columns:
             continue
-        values = [xlsx_cell_text(r[i]) if i < len(r) else None for r in data_rows]
-        columns[name] = pa.chunked_array([pa.array(values, pa.string())])
-    return RawFile(source, columns, np.asarray(lines, dtype=np.int64))
+        columns[name] = pa.chunked_array([
+            pa.array([r[i] if i < len(r) else None for r in sheet.rows], pa.string())
+            for sheet in sheets
+        ], pa.string())
+    lines = np.asarray([n for sheet in sheets for n in sheet.lines], dtype=np.int64)
+    raw = RawFile(source, columns, lines, sheets[0].header_row)
+    raw.sheets = tuple(s.name for s in sheets)
+    if len(sheets) > 1:
+        raw.sheet_of_row = np.repeat(np.arange(len(sheets)), [len(s.rows) for s in sheets])
+        raw.notes.append(f"{source}: read {len(sheets)} sheets with the same header: "
+                         + ", ".join(f"{s.name!r} ({len(s.rows)} rows)" for s in sheets))
+    for sheet in sheets:
+        if sheet.header_row > 1:
+            raw.notes.append(f"{source}: sheet {sheet.name!r}: header found on row "
+                             f"{sheet.header_row}; the rows above it were ignored")
+    return raw
 
 
 # --- Parquet -----------------------------------------------------------------------------

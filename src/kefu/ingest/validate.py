@@ -6,6 +6,7 @@ Every check produces a mask of bad rows with a reason; all of them are collected
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +15,13 @@ import pyarrow.compute as pc
 
 from kefu.ingest import convert
 from kefu.ingest.errors import RowError
-from kefu.ingest.profile import MappingProfile, bool_mapping, column_mapping, value_mapping
+from kefu.ingest.profile import (
+    BUILTIN_COLUMN_ALIASES,
+    MappingProfile,
+    bool_mapping,
+    column_mapping,
+    value_mapping,
+)
 from kefu.ingest.readers import RawFile
 from kefu.ingest.schema import Column, Kind, Table
 
@@ -28,6 +35,9 @@ DEFAULTED_LATER = {"shop_id"}
 FILE_COLUMN = "_file"
 LINE_COLUMN = "_line"
 ROW_COLUMN = "_row"
+
+# Optional columns filled from other data by a documented rule, not by a constant.
+DERIVED = {"shop_id", "name", "conversation_id"}
 
 TIME_ORDER = {"cases": ("opened_at", "closed_at"), "sessions": ("started_at", "ended_at")}
 
@@ -64,7 +74,8 @@ class Problems:
                 cells = [""] * len(rows)
             for row, cell in zip(rows.tolist(), cells, strict=True):
                 out.append(RowError(self.raw.source, int(self.raw.lines[row]), column,
-                                    "" if cell is None else str(cell), reason))
+                                    "" if cell is None else str(cell), reason,
+                                    self.raw.sheet(row)))
         return out
 
 
@@ -80,23 +91,50 @@ class TypedFile:
     num_rows: int
     duplicates: int = 0
     """Rows dropped because an identical row with the same key came earlier in the file."""
+    warnings: list[str] = field(default_factory=list)
+    """Layout notes of the reader and the optional columns the file lacks."""
+    sheets: tuple[str, ...] = ()
+    sheet_of_row: np.ndarray | None = None
+    """Sheet of each raw row (by ``_row``), when the rows came from several XLSX sheets."""
+
+    def sheet(self, row: int) -> str:
+        return "" if self.sheet_of_row is None else self.sheets[int(self.sheet_of_row[row])]
 
 
-def type_file(raw: RawFile, table: Table, tz: str, profile: MappingProfile) -> TypedFile:
+EMPTY_HINT = "pass --allow-empty {table} if the table is empty on purpose"
+DID_YOU_MEAN_CUTOFF = 0.7
+
+
+def type_file(
+    raw: RawFile, table: Table, tz: str, profile: MappingProfile, *, allow_empty: bool = False
+) -> TypedFile:
+    """Type and check one raw file; ``allow_empty``: an empty or header-only file is an
+    empty table (else it is an error: a lost export must not read as a quiet month)."""
     n = raw.num_rows
     headers = column_mapping(list(raw.columns), table.name, profile)
     problems = Problems(raw, headers)
     errors: list[RowError] = list(raw.errors)
+    warnings = list(raw.notes)
 
-    missing = [c.name for c in table.columns if c.required and c.name not in headers]
-    if n == 0 and not raw.columns:
-        missing = []  # an empty list of records (or an empty file) is an empty table
-    for name in missing:
-        errors.append(RowError(raw.source, raw.header_line, name, "", "missing required column"))
-    if missing:
-        # Without a required column no row can be typed; report only that.
-        empty = typed_columns_empty(table, 0)
-        return TypedFile(raw.source, table.name, empty, errors, n)
+    def early(more: list[RowError]) -> TypedFile:
+        return TypedFile(raw.source, table.name, typed_columns_empty(table, 0), errors + more,
+                         n, warnings=warnings)
+
+    if raw.is_empty_file:
+        return early([] if allow_empty else [RowError(
+            raw.source, 1, "", "", "the file is empty; " + EMPTY_HINT.format(table=table.name))])
+    header_errors = check_header(raw, table, headers, profile)
+    if header_errors:
+        # Without a required column (or with a misspelt one) no row can be trusted.
+        return early(header_errors)
+    if n == 0 and not raw.errors and not allow_empty:
+        return early([RowError(raw.source, raw.header_line, "", "", (
+            "the file has a header but no rows; " + EMPTY_HINT.format(table=table.name)))])
+    # Derived columns (shop_id, name, conversation_id) follow a rule, not a constant.
+    absent = [c for c in table.columns if c.name not in headers and c.name not in DERIVED]
+    if absent and n:
+        warnings.append(f"{raw.source}: optional columns absent, every row takes the default: "
+                        + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
 
     typed: dict[str, pa.ChunkedArray] = {}
     for column in table.columns:
@@ -104,9 +142,14 @@ def type_file(raw: RawFile, table: Table, tz: str, profile: MappingProfile) -> T
         if header is None:
             # An optional column the file does not have: its default on every row.
             typed[column.name] = convert.as_array(pa.repeat(default_value(column), n))
-        else:
+            continue
+        try:
             typed[column.name] = type_column(
                 raw.columns[header], column, table, tz, profile, problems)
+        except (pa.ArrowException, ValueError, OverflowError) as exc:
+            kind = raw.columns[header].type
+            return early([RowError(raw.source, raw.header_line, column.name, "", (
+                f"a column of type {kind} cannot be read as {column.kind.value} ({exc})"))])
 
     if table.name in TIME_ORDER:
         first, second = TIME_ORDER[table.name]
@@ -134,7 +177,45 @@ def type_file(raw: RawFile, table: Table, tz: str, profile: MappingProfile) -> T
     rows = pa.table(columns)
     if drop.any():
         rows = rows.filter(pa.array(~drop))
-    return TypedFile(raw.source, table.name, rows, errors, n, duplicates)
+    return TypedFile(raw.source, table.name, rows, errors, n, duplicates, warnings,
+                     raw.sheets, raw.sheet_of_row)
+
+
+def check_header(
+    raw: RawFile, table: Table, headers: dict[str, str], profile: MappingProfile
+) -> list[RowError]:
+    """Required columns present; a header that is not a known column but looks like a
+    missing one (amout → amount, state → status) is refused with a did-you-mean."""
+    missing = [c for c in table.columns if c.name not in headers]
+    ignored = {k.strip().lower() for k, v in profile.table(table.name).columns.items()
+               if v is None}
+    unknown = [h for h in raw.columns
+               if h not in headers.values() and h.strip().lower() not in ignored]
+    names: dict[str, str] = {c.name: c.name for c in missing}
+    names.update({alias: target for alias, target in BUILTIN_COLUMN_ALIASES.items()
+                  if target in names})
+    errors: list[RowError] = []
+    explained: set[str] = set()
+    for header in unknown:
+        close = difflib.get_close_matches(header.strip().lower(), list(names), n=1,
+                                          cutoff=DID_YOU_MEAN_CUTOFF)
+        if close:
+            target = names[close[0]]
+            explained.add(target)
+            errors.append(RowError(raw.source, raw.header_line, header, "", (
+                f"unknown column — did you mean {target}? Rename it, or map it in a --profile "
+                f"({header}: {target}, or {header}: null to ignore it)")))
+    for column in missing:
+        if column.required and column.name not in explained:
+            errors.append(RowError(raw.source, raw.header_line, column.name, "",
+                                   "missing required column"))
+    return errors
+
+
+def describe_default(column: Column) -> str:
+    if column.default is None or column.default == "":
+        return "empty"
+    return column.default
 
 
 def typed_columns_empty(table: Table, n: int) -> pa.Table:
@@ -179,8 +260,15 @@ def type_column(
         values = convert.text(source, trim=not convert.is_string(source))
     elif column.kind is Kind.TIMESTAMP:
         result = convert.to_timestamp(source, tz)
-        problems.add_mask(result.bad, name,
+        date_only = result.bad & convert.mask(pc.match_substring_regex(
+            convert.to_text(source), convert.DATE_ONLY)) if result.bad.any() else result.bad
+        problems.add_mask(date_only, name,
+                          "a date without a time of day (a timestamp needs at least HH:MM)")
+        problems.add_mask(result.bad & ~date_only, name,
                           "not a valid timestamp (expected YYYY-MM-DD HH:MM[:SS][.fff][+08:00])")
+        problems.add_mask(convert.out_of_years(result.values), name,
+                          f"timestamp out of range (years {convert.FIRST_YEAR}–"
+                          f"{convert.LAST_YEAR})")
         values = result.values
     elif column.kind is Kind.BOOL:
         result = convert.to_bool(source, bool_mapping(table.name, name, profile))
@@ -188,7 +276,13 @@ def type_column(
         values = result.values
     elif column.kind is Kind.MONEY:
         result = convert.to_money(source)
-        problems.add_mask(result.bad, name, "not an amount")
+        comma = result.bad & convert.decimal_comma(source) if result.bad.any() else result.bad
+        problems.add_mask(comma, name, (
+            "a decimal comma? kefu reads ',' only as a thousands separator between groups "
+            "of three digits; write the amount with a decimal point (299.00)"))
+        problems.add_mask(result.bad & ~comma, name, "not an amount")
+        problems.add_mask(convert.money_out_of_range(result.values), name,
+                          f"amount out of range (above {convert.MAX_AMOUNT:,.0f} or infinite)")
         problems.add_mask(convert.mask(pc.less(result.values, 0)), name, "negative amount")
         values = result.values
     elif column.kind is Kind.INT:

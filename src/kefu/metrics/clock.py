@@ -84,6 +84,23 @@ def with_option_columns(
     return extra
 
 
+def message_columns(
+    flags: pa.Table | None, messages: pa.Table, params: MetricParams, qa: bool
+) -> pa.Table | None:
+    """Every extra per-message column of a run: the checks' qa_* flags (computed here when
+    ``qa`` and not given) and the options' columns."""
+    extra = with_option_columns(flags, messages, params)
+    if qa and (extra is None or "qa_polite" not in extra.column_names):
+        from kefu.metrics.quality import message_flags
+
+        checks = message_flags(messages)
+        if extra is not None:
+            for name in extra.column_names:
+                checks = checks.append_column(name, extra.column(name))
+        extra = checks
+    return extra
+
+
 def shift_local(table: pa.Table, cutoff_us: int) -> pa.Table:
     """Every ``*_local`` column moved back by the cut, so its date is the business day."""
     delta = pa.scalar(cutoff_us, pa.duration("us"))

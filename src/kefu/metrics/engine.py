@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
 from kefu.metrics import attendance, cases, sales, satisfaction, service, transfers
-from kefu.metrics.clock import with_day_cutoff, with_option_columns
+from kefu.metrics.clock import message_columns, with_day_cutoff
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
 from kefu.metrics.filters import filtered
@@ -316,68 +316,74 @@ def build_context(
     if params.tz != dataset.tz:
         # days were taken at load time; mixing zones would shift day boundaries
         raise ValueError(f"data was loaded in {dataset.tz} but the run asks for {params.tz}")
-    # the options' own inputs (kefu.metrics.clock): business-hours clock, transfer marks,
-    # and local times moved to the business-day cut
-    extra = with_option_columns(flags, dataset.messages, params)
+    # per-message columns: the checks' flags and the options' own (kefu.metrics.clock);
+    # then local times moved to the business-day cut
+    extra = message_columns(flags, dataset.messages, params, qa)
     dataset = with_day_cutoff(dataset, params)
-    def register(name: str, table: pa.Table | None) -> ir.Table | None:
-        if table is None:
-            return None
-        if _is_duckdb(con):
-            # zero-copy: DuckDB scans the Arrow table in place
-            con.con.register(name, table)
-            return con.table(name)
-        from kefu.metrics.spark import register_arrow
-
-        return register_arrow(con, name, table)
-
     codes = Encoding(dataset)
-    if qa and (extra is None or "qa_polite" not in extra.column_names):
-        from kefu.metrics.quality import message_flags
-
-        checks = message_flags(dataset.messages)
-        if extra is not None:
-            for name in extra.column_names:
-                checks = checks.append_column(name, extra.column(name))
-        extra = checks
     # Spark gets the window definition of seq/prev_us (facts.add_thread_order)
-    presort = _is_duckdb(con)
-    messages = register("messages", prepare_messages(dataset.messages, codes, extra, presort))
+    prepared = prepare_messages(dataset.messages, codes, extra, presort=_is_duckdb(con))
+    messages = _register(con, "messages", prepared)
     shops = agent_shops(dataset)
-    agents = register("agents", prepare_agents(dataset.agents, codes, shops))
-    assert messages is not None and agents is not None
+    agents = _register(con, "agents", prepare_agents(dataset.agents, codes, shops))
     orders = None
     if dataset.orders is not None:
-        o = dataset.orders
-        orders = register("orders", _with_times(
-            o,
-            {
-                "order_no": pa.array(np.arange(o.num_rows, dtype=np.int64)),
-                "shop_no": _codes(o.column("shop_id"), codes.shop_ids),
-                "buyer_no": _codes(o.column("buyer_id"), codes.buyer_ids),
-                # money in 1/10000 yuan: integer sums are exact and deterministic
-                "amount_e4": _e4(o.column("amount")),
-                "refund_e4": _e4(o.column("refund_amount")),
-            },
-            {"created_at": "uld", "paid_at": "uld"},
-        ))
+        orders = _register(con, "orders", prepare_orders(dataset.orders, codes))
     per_agent = {
-        name: register(name, _per_agent(table, codes, keep, times))
+        name: _register(con, name, _per_agent(table, codes, keep, times))
         for name, (keep, times) in PER_AGENT_TABLES.items()
         if (table := dataset.table(name)) is not None
     }
-    ratings, cases_t, sessions = (per_agent.get(n) for n in ("ratings", "cases", "sessions"))
     held: dict[str, Any] = {
         "agent_ids": codes.agent_ids.to_pylist(), "codes": codes, "agent_shops": shops,
     }
     if (shift_table := dataset.table("shifts")) is not None:
-        held["shifts"] = register("shifts", attendance.prepare_shifts(
+        held["shifts"] = _register(con, "shifts", attendance.prepare_shifts(
             shift_table, codes.agents(shift_table.column("agent_id"))))
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
+    return Context(
+        facts=build_facts(messages, gap_us, _materialiser(con)),
+        period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), params.tz),
+        params=params,
+        agents=agents,
+        orders=orders,
+        ratings=per_agent.get("ratings"),
+        cases=per_agent.get("cases"),
+        sessions=per_agent.get("sessions"),
+        extra=held,
+    )
+
+
+def prepare_orders(orders: pa.Table, codes: Encoding) -> pa.Table:
+    """Orders as codes, microseconds and money in 1/10000 yuan (exact integer sums)."""
+    return _with_times(
+        orders,
+        {
+            "order_no": pa.array(np.arange(orders.num_rows, dtype=np.int64)),
+            "shop_no": _codes(orders.column("shop_id"), codes.shop_ids),
+            "buyer_no": _codes(orders.column("buyer_id"), codes.buyer_ids),
+            "amount_e4": _e4(orders.column("amount")),
+            "refund_e4": _e4(orders.column("refund_amount")),
+        },
+        {"created_at": "uld", "paid_at": "uld"},
+    )
+
+
+def _register(con: Any, name: str, table: pa.Table) -> ir.Table:
+    if _is_duckdb(con):
+        # zero-copy: DuckDB scans the Arrow table in place
+        con.con.register(name, table)
+        return con.table(name)
+    from kefu.metrics.spark import register_arrow
+
+    return register_arrow(con, name, table)
+
+
+def _materialiser(con: Any) -> Callable[[str, ir.Table], ir.Table]:
+    """Facts are read by many aggregations: each is materialised once, before the next
+    one reads it (temp tables rather than .cache() on DuckDB: they die with con)."""
 
     def keep(name: str, table: ir.Table) -> ir.Table:
-        # Facts are read by many aggregations: materialise each once, before the
-        # next one reads it (temp tables rather than .cache(): they die with con)
         if not _is_duckdb(con):
             return table.cache()
         kept = con.create_table(name, table, temp=True)
@@ -387,18 +393,7 @@ def build_context(
             pa.default_memory_pool().release_unused()
         return kept
 
-    facts = build_facts(messages, gap_us, keep)
-    return Context(
-        facts=facts,
-        period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), params.tz),
-        params=params,
-        agents=agents,
-        orders=orders,
-        ratings=ratings,
-        cases=cases_t,
-        sessions=sessions,
-        extra=held,
-    )
+    return keep
 
 
 def _is_duckdb(con: Any) -> bool:

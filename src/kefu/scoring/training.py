@@ -17,7 +17,7 @@ import yaml
 from kefu.metrics.registry import BY_KEY, Direction
 
 if TYPE_CHECKING:
-    from kefu.scoring.evaluate import AgentScore, ItemLine
+    from kefu.scoring.results import AgentScore, ItemLine
     from kefu.scoring.scheme import Scheme
 
 TOPICS_FILE = Path(__file__).parent / "training_topics.yaml"

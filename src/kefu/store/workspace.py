@@ -1,17 +1,31 @@
-"""A workspace: a folder of typed Parquet files, one subfolder per canonical table.
+"""A workspace: a folder of typed Parquet files, one subfolder per canonical table,
+and a manifest naming the files that are its data.
 
+    <workspace>/kefu-manifest.json
     <workspace>/<table>/<sha256 of the source file>.parquet
 
 Importing validates a file exactly as ``load_dir`` would and stores its typed rows
 (timestamps as UTC instants) under the hash of the source bytes, so importing the
 same file again changes nothing; overlapping exports merge at load time
-(kefu.ingest.merge). ``load`` is ``load_dir`` on the folder.
+(kefu.ingest.merge). ``load`` is ``load_dir`` on the folder, which reads only what
+the manifest lists.
+
+A batch lands all or nothing: its files are written into a staging folder, moved
+beside the stored ones, and only then does one ``os.replace`` of the manifest make
+them part of the workspace. A failed write (a full disk) removes what the batch
+wrote; a killed import leaves files the manifest does not list, which are never
+read and are removed by the next import or ``Workspace.load``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import shutil
+import uuid
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +34,31 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kefu.ingest import IngestError, LoadResult, RowError, load_dir, table_for_file
-from kefu.ingest.load import check_tz, resolve_profile
+from kefu.ingest.load import (
+    ProgressCallback,
+    check_allow_empty,
+    check_tz,
+    read_typed,
+    resolve_profile,
+)
+from kefu.ingest.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    StoredFile,
+    fsync_dir,
+    read_manifest,
+    unlisted_files,
+    write_manifest,
+)
 from kefu.ingest.profile import MappingProfile
-from kefu.ingest.readers import read_file
 from kefu.ingest.schema import TABLES, Kind
-from kefu.ingest.validate import LINE_COLUMN, TypedFile, type_file
+from kefu.ingest.validate import LINE_COLUMN, TypedFile
 from kefu.store.privacy import NO_PRIVACY, Privacy, protect, workspace_key
 
 IMPORT_WRITE_ERRORS = (OSError, pa.ArrowException)
+STORED_NAME = re.compile(r"^[0-9a-f]{64}\.parquet$")
+STAGING_PREFIX = ".staging-"
+LOCK_NAME = ".kefu-lock"
 
 
 @dataclass
@@ -50,6 +81,30 @@ class PreparedImport:
     rows: pa.Table
 
 
+def write_rows(rows: pa.Table, path: Path) -> None:
+    """Write one stored file and flush it to disk (tests replace this to fail or die)."""
+    pq.write_table(rows, path)
+    with open(path, "rb") as written:
+        os.fsync(written.fileno())
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """One writer (or repairer) at a time per workspace (POSIX advisory lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: imports must not overlap
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class Workspace:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -66,12 +121,16 @@ class Workspace:
         profile: Path | MappingProfile | None = None,
         new_agents: pa.Array | None = None,
         privacy: Privacy = NO_PRIVACY,
+        *,
+        allow_empty: Collection[str] = (),
     ) -> PreparedImport:
         """Read and validate one file; raises IngestError if it has bad rows (unless skipping).
 
         ``new_agents``: agent ids being imported in the same batch (they count as known).
+        ``allow_empty``: tables whose files may be empty or hold only a header.
         """
         check_tz(tz)
+        empty_ok = check_allow_empty(allow_empty)
         name = table or table_for_file(src)
         if name is None:
             raise IngestError([], (
@@ -83,41 +142,126 @@ class Workspace:
         try:
             data = src.read_bytes()
         except OSError as exc:
-            raise IngestError([], f"cannot read {src}: {exc}") from exc
+            raise IngestError([], f"cannot read {src}: {exc.strerror or exc}") from exc
         digest = hashlib.sha256(data).hexdigest()
         target = self.table_dir(name) / f"{digest}.parquet"
-        typed = type_file(read_file(src, table=name, source=src.name), TABLES[name], tz,
-                          resolve_profile(profile))
+        mapping = resolve_profile(profile)
+        typed = read_typed(src, name, src.name, tz, mapping, name in empty_ok)
         errors = typed.errors + self.unknown_agents(typed, new_agents)
-        errors.sort(key=lambda e: (e.line, e.column))
+        errors.sort(key=lambda e: (e.sheet, e.line, e.column))
         if errors and not skip_bad_rows:
             raise IngestError(errors)
-        warnings = []
+        warnings = list(typed.warnings)
         if typed.duplicates:
             warnings.append(f"{src.name}: {typed.duplicates} repeated identical rows; kept one")
         rows = self.good_rows(typed, errors)
         if privacy.active:
             key = workspace_key(self.path) if privacy.pseudonymise_buyers else None
             rows = protect(rows, name, privacy, key)
-        report = ImportReport(src, name, rows.num_rows, target, target.exists(), errors, warnings)
+        manifest = read_manifest(self.path)
+        stored = manifest is not None and self.relative(target) in manifest.paths()
+        report = ImportReport(src, name, rows.num_rows, target, stored, errors, warnings)
         if report.already_imported:
             report.rows = 0
         return PreparedImport(report, rows)
 
+    def relative(self, stored: Path) -> str:
+        return stored.relative_to(self.path).as_posix()
+
     def commit(self, prepared: PreparedImport) -> ImportReport:
-        report = prepared.report
-        if report.already_imported:
-            return report
-        report.stored_as.parent.mkdir(parents=True, exist_ok=True)
-        partial = report.stored_as.with_suffix(".parquet.partial")
+        """Store one prepared file (a batch of one)."""
+        return self.commit_all([prepared])[0]
+
+    def commit_all(self, batch: list[PreparedImport]) -> list[ImportReport]:
+        """Store a batch all or nothing: staged, moved, then one manifest switch."""
+        with locked(self.path):
+            manifest = self.repaired_manifest()
+            listed = manifest.paths()
+            new: list[PreparedImport] = []
+            for item in batch:
+                path = self.relative(item.report.stored_as)
+                if path in listed:
+                    item.report.already_imported, item.report.rows = True, 0
+                else:
+                    listed.add(path)
+                    new.append(item)
+            if new:
+                self.store(manifest, new)
+        return [item.report for item in batch]
+
+    def store(self, manifest: Manifest, new: list[PreparedImport]) -> None:
+        staging = self.path / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+        moved: list[Path] = []
+        current = ""
         try:
-            pq.write_table(prepared.rows, partial)
-            # A reader never sees half a file: rename is atomic on one file system.
-            os.replace(partial, report.stored_as)
+            staging.mkdir(parents=True)
+            for item in new:
+                current = str(item.report.stored_as)
+                write_rows(item.rows, staging / item.report.stored_as.name)
+            entries = []
+            for item in new:
+                final = item.report.stored_as
+                current = str(final)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / final.name, final)
+                moved.append(final)
+                entries.append(StoredFile(item.report.table, self.relative(final),
+                                          item.report.source.name, item.rows.num_rows,
+                                          final.stat().st_size))
+            for folder in {path.parent for path in moved}:
+                fsync_dir(folder)
+            current = MANIFEST_NAME
+            # The switch: before it the workspace is the old one, after it the new one.
+            write_manifest(self.path, Manifest(manifest.files + entries))
         except IMPORT_WRITE_ERRORS as exc:
-            partial.unlink(missing_ok=True)
-            raise IngestError([], f"cannot write {report.stored_as}: {exc}") from exc
-        return report
+            for path in moved:
+                path.unlink(missing_ok=True)
+            raise IngestError([], (
+                f"cannot write {current}: {exc}; nothing of this import was stored "
+                "(the workspace is as it was before)"
+            )) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def repaired_manifest(self) -> Manifest:
+        """The manifest after removing leftovers of interrupted imports (call under lock).
+
+        A workspace written before manifests existed is adopted: its stored files were
+        written whole (renamed into place), so they are listed as they are.
+        """
+        manifest = read_manifest(self.path)
+        if manifest is None:
+            manifest = Manifest(self.adoptable())
+            if manifest.files:
+                write_manifest(self.path, manifest)
+        for leftover in self.leftovers(manifest):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        return manifest
+
+    def adoptable(self) -> list[StoredFile]:
+        files = []
+        for name in TABLES:
+            for path in sorted(self.table_dir(name).glob("*.parquet")):
+                if STORED_NAME.match(path.name):
+                    rows = pq.ParquetFile(path).metadata.num_rows
+                    files.append(StoredFile(name, self.relative(path),
+                                            "(imported before manifests)", rows,
+                                            path.stat().st_size))
+        return files
+
+    def leftovers(self, manifest: Manifest) -> list[Path]:
+        """What kefu wrote that the manifest does not list: staging folders, partial and
+        unlisted stored files, a manifest that was never switched in."""
+        if not self.path.is_dir():
+            return []
+        found = [p for p in self.path.iterdir()
+                 if p.name.startswith(STAGING_PREFIX) or p.name == MANIFEST_NAME + ".tmp"]
+        # Only files kefu names itself: a user's own file in a table folder stays.
+        return found + [p for p in unlisted_files(self.path, manifest)
+                        if STORED_NAME.match(p.name) or p.name.endswith(".parquet.partial")]
 
     def import_file(
         self,
@@ -127,11 +271,12 @@ class Workspace:
         skip_bad_rows: bool = False,
         profile: Path | MappingProfile | None = None,
         privacy: Privacy = NO_PRIVACY,
+        *,
+        allow_empty: Collection[str] = (),
     ) -> ImportReport:
         """Validate ``src`` and store its typed rows; importing it again changes nothing."""
-        return self.commit(
-            self.prepare(src, table, tz, skip_bad_rows, profile, privacy=privacy)
-        )
+        return self.import_files([src], table, tz, skip_bad_rows, profile, privacy,
+                                 allow_empty=allow_empty)[0]
 
     def import_files(
         self,
@@ -141,8 +286,11 @@ class Workspace:
         skip_bad_rows: bool = False,
         profile: Path | MappingProfile | None = None,
         privacy: Privacy = NO_PRIVACY,
+        *,
+        allow_empty: Collection[str] = (),
     ) -> list[ImportReport]:
-        """Import several files: all are validated before any is written."""
+        """Import several files: all are validated before any is written, and the batch
+        is stored all or nothing (see the module docstring)."""
         prepared: dict[int, PreparedImport] = {}
         errors: list[RowError] = []
         new_agents: list[pa.Array] = []
@@ -152,9 +300,8 @@ class Workspace:
         for i in order:
             known = pa.concat_arrays(new_agents) if new_agents else None
             try:
-                item = self.prepare(
-                    sources[i], table, tz, skip_bad_rows, profile, known, privacy
-                )
+                item = self.prepare(sources[i], table, tz, skip_bad_rows, profile, known,
+                                    privacy, allow_empty=allow_empty)
             except IngestError as exc:
                 if exc.message is not None:
                     raise
@@ -165,19 +312,25 @@ class Workspace:
                 new_agents.append(item.rows.column("agent_id").combine_chunks())
         if errors:
             raise IngestError(errors)
-        return [self.commit(prepared[i]) for i in range(len(sources))]
+        return self.commit_all([prepared[i] for i in range(len(sources))])
 
     def load(
         self,
         tz: str = "Asia/Shanghai",
         skip_bad_rows: bool = False,
-        progress: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> LoadResult:
-        """All imported tables, merged and checked across tables (see ingest.load_dir)."""
+        """All imported tables, merged and checked across tables (see ingest.load_dir);
+        leftovers of interrupted imports are removed first."""
+        with locked(self.path):
+            self.repaired_manifest()
         return load_dir(self.path, tz=tz, skip_bad_rows=skip_bad_rows, progress=progress)
 
     def agent_ids(self) -> pa.Array | None:
-        files = sorted(self.table_dir("agents").glob("*.parquet"))
+        manifest = read_manifest(self.path)
+        if manifest is None:
+            return None
+        files = [self.path / f.path for f in manifest.files if f.table == "agents"]
         if not files:
             return None
         ids = [pq.read_table(f, columns=["agent_id"]).column("agent_id") for f in files]
