@@ -123,6 +123,10 @@ def test_a_scheme_with_params_is_evaluated_under_them(folder: Path, tmp_path: Pa
         plain = analysis.evaluate("presale", *JUNE).to_json_dict()
         own = analysis.evaluate(scheme, *JUNE).to_json_dict()
         default_metrics = analysis.metrics(*JUNE)
+        compared = analysis.whatif("presale", scheme, *JUNE)
+    totals = {a["agent_id"]: (a["total_a"], a["total_b"]) for a in compared["agents"]}
+    for a, b in zip(plain["agents"], own["agents"], strict=True):
+        assert totals[a["agent_id"]] == (a["total"], b["total"])  # each under its params
     with Analysis(folder, analysis_options(qa=False, **params)) as direct:
         expected = direct.metrics(*JUNE)
     for agent in own["agents"]:

@@ -197,7 +197,8 @@ class Analysis:
         """Both schemes on the same facts: rank and grade changes, pay difference."""
         a = scheme_a if isinstance(scheme_a, Scheme) else load_scheme(scheme_a)
         b = scheme_b if isinstance(scheme_b, Scheme) else load_scheme(scheme_b)
-        out = whatif(self.source, a, b, start, end, _manual(manual), _history(history))
+        out = whatif(self._source_for(a), a, b, start, end, _manual(manual), _history(history),
+                     source_b=self._source_for(b))
         out["warnings"] = self.warnings + out["warnings"]
         out["manifest"] = self.manifest(start, end).to_json_dict()
         return out
