@@ -1,6 +1,7 @@
 """QA throughput and peak memory on 1M chat messages, beside a naive phrase loop.
 
     .venv/bin/python bench/bench_qa.py [--messages 1000000] [--naive-sample 50000]
+        [--compare-src OLD_CHECKOUT/src]
 
 The messages are generated from templates in the style of real JD/Taobao chats
 (canned agent phrases, order numbers, dates, buyer questions and complaints), so
@@ -14,7 +15,12 @@ texts repeat about as much as real exports do. Figures printed:
   matcher, with the built-in lexicons and with lexicons 10x as large (a shop
   with its own long lists): the loop slows down with every phrase, the
   automaton does not;
-- the naive loop extrapolated to all messages, beside flag_messages.
+- the naive loop extrapolated to all messages, beside flag_messages;
+- with ``--compare-src``: flag_messages of this checkout and of another one
+  (e.g. ``git worktree add /tmp/before main``), each in its own process,
+  alternately, best of ``--rounds``, wall and CPU seconds, on the same messages —
+  the figure before a change beside the figure after it, on the same machine
+  under the same load.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+SRC = Path(__file__).resolve().parents[1] / "src"
+if "--src" in sys.argv:  # a child process timing another checkout (--compare-src)
+    SRC = Path(sys.argv[sys.argv.index("--src") + 1])
+sys.path.insert(0, str(SRC))
 
 from kefu.qa import (  # noqa: E402
     AGENT_CHECKS,
@@ -152,11 +162,49 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def time_flags_only(messages: int) -> None:
+    """Child mode: print "wall cpu" seconds of flag_messages on the generated messages."""
+    flag_messages(["预热"], [True])
+    texts, is_agent = generate(messages)
+    wall, cpu = time.perf_counter(), time.process_time()
+    flag_messages(texts, is_agent)
+    print(f"{time.perf_counter() - wall:.3f} {time.process_time() - cpu:.3f}")
+
+
+def compare(other_src: Path, messages: int, rounds: int) -> None:
+    """flag_messages of this checkout beside another, alternately, best of ``rounds``."""
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(rounds):
+        for label, src in (("before", other_src), ("after", SRC)):
+            out = subprocess.run(
+                [sys.executable, __file__, "--flags-only", "--messages", str(messages),
+                 "--src", str(src)],
+                check=True, capture_output=True, text=True,
+            ).stdout.split()
+            wall, cpu = float(out[-2]), float(out[-1])
+            old = best.get(label, (float("inf"), float("inf")))
+            best[label] = (min(old[0], wall), min(old[1], cpu))
+    print(f"\nflag_messages on {messages:,} messages, best of {rounds} (wall / CPU seconds):")
+    for label, src in (("before", other_src), ("after", SRC)):
+        wall, cpu = best[label]
+        print(f"  {label:6} {wall:5.2f} s / {cpu:5.2f} s  ({src})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="QA throughput benchmark")
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--naive-sample", type=int, default=50_000)
+    parser.add_argument("--compare-src", type=Path, help="another checkout's src to time beside")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--flags-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--src", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.flags_only:
+        time_flags_only(args.messages)
+        return
+    if args.compare_src:
+        compare(args.compare_src, args.messages, args.rounds)
+        return
 
     flag_messages(["预热"], [True])  # builds the automaton and loads the model untimed
     texts, is_agent = generate(args.messages)

@@ -36,6 +36,11 @@ app = typer.Typer(
 )
 qa_app = typer.Typer(help="Automatic quality checks (智能质检).", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
+try:  # the web app's commands (kefu serve, kefu users); absent without the app extra
+    from kefu.app.cli import register
+    register(app)
+except ImportError:  # pragma: no cover
+    pass
 
 T = TypeVar("T")
 FIRST_YEAR, LAST_YEAR = 2000, 2100

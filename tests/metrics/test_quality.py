@@ -45,3 +45,23 @@ def test_no_qa_leaves_quality_keys_out() -> None:
     result = run(ds, qa=False)
     assert "polite_rate" not in result.agents[A]
     assert "qa_score" not in result.keys
+
+
+def test_chat_verdicts_feed_forbidden_and_negative_tone() -> None:
+    """Polite refusals are not punished; a goodbye on a complaint is (docs/qa.md)."""
+    ds = dataset([
+        # Amy refuses politely: a policy refusal, neither forbidden nor negative
+        msg(A, "u1", "buyer", "2024-06-01 10:00:00", content="能改地址吗"),
+        msg(A, "u1", "agent", "2024-06-01 10:00:10",
+            content="很抱歉哈，订单已经出库，没办法修改了呢"),
+        # Bob says goodbye right after an angry buyer turn: a brush-off
+        msg(B, "u2", "buyer", "2024-06-01 11:00:00", content="太差了，我要投诉"),
+        msg(B, "u2", "agent", "2024-06-01 11:00:10", content="好的亲，祝您生活愉快，再见"),
+        msg(B, "u2", "agent", "2024-06-01 11:00:20", content="请问还有其他问题吗"),
+    ])
+    result = run(ds, qa=True)
+    amy, bob = result.agents[A], result.agents[B]
+    assert amy["forbidden_hits"] == 0
+    assert amy["negative_emotion_rate"] == pytest.approx(0.0)
+    assert bob["forbidden_hits"] == 1
+    assert bob["negative_emotion_rate"] == pytest.approx(1 / 2)

@@ -31,7 +31,8 @@ def hits_of(text: str, check: str, lexicons: Lexicons, role: str = "agent") -> l
         ("closing", "请问还有其他还可以帮到您的吗?", ["还有其他还可以帮到您"]),
         ("closing", "感谢您的耐心，再见", ["感谢您的耐心", "再见"]),
         ("forbidden", "这个我不知道", ["我不知道"]),
-        ("forbidden", "没办法，你自己看吧", ["没办法", "你自己看"]),
+        ("forbidden", "没办法，你自己看吧", ["你自己看"]),
+            ("policy_refusal", "没办法，你自己看吧", ["没办法"]),
         ("forbidden", "爱买不买，我已经说过了", ["爱买不买", "我已经说过了"]),
         ("offsite", "加我微信聊，支付宝转给我就行", ["加我微信", "支付宝转给我"]),
         ("offsite", "QQ联系我，或者加V", ["QQ联系", "加V"]),
@@ -133,7 +134,7 @@ class TestTrickyText:
         text = "沒辦法，你煩不煩"
         found = find_hits(text, AGENT, lexicons)
         assert [(h.check, h.phrase, text[h.start : h.end]) for h in found] == [
-            ("forbidden", "没办法", "沒辦法"),
+            ("policy_refusal", "没办法", "沒辦法"),
             ("agent_negative", "你烦不烦", "你煩不煩"),
         ]
         assert hits_of("謝謝您，祝您生活愉快", "polite", lexicons) == ["謝謝您", "祝您生活愉快"]

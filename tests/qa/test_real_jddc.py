@@ -8,17 +8,17 @@ Hand verification (line numbers are 1-based lines of chat_0.1per.txt):
   "这边帮您查看", line 9330 "有什么问题我可以帮您处理或解决呢?", which is a
   greeting formula but no polite phrase). Over all 6,029 agent messages the
   polite rate is 0.605.
-- forbidden: every one of the 20 agent messages below was read; each really
-  uses a forbidden phrase (mostly 没办法/没有办法, 不清楚, 不知道, 办不到).
-  Line 10371 "要您自己查看的哦" is the borderline one (您自己查).
+- forbidden (since the chat rules of docs/qa.md): the 17 agent messages below
+  were read; each is a non-answer or a brush-off ("您前台是可以看到预计送达时间的",
+  "公司规定哦", "这个无法确定呢", "这个小妹也不知道呢"). The polite refusals that
+  used to be here ("很抱歉哈，没办法…", "因为没有到货但是没有办法预约的呢") are
+  policy_refusal now; the measured precision and recall are in test_chat_eval.py.
 - agent_negative: no real hostile message exists in the sample; line 2097
   "财源滚滚" was a false 滚 hit and is now an exception.
 - pii: 4 buyer messages, all real postal addresses (lines 5345, 8038, 10516, 11766).
-- buyer_upset: all 43 buyer hits were read. Phrase hits are mostly right
-  (line 232 "差评处" names the review page, a false hit); of the 12 hits from
-  sentiment alone (<= -0.95, 6+ characters) about 5 are real anger or
-  complaint (9417 "你们客服也不知道?", 7656 "什么意思? 看不懂", 6975), the others
-  are plain questions about a problem (3523 "现在能不能退货", 7436 "签收完才能更改吗?").
+- buyer_upset / buyer_waiting / buyer_urgent: measured on the labelled set
+  (tests/qa/data/jddc_labels.csv, test_chat_eval.py), not here; line 232
+  "差评处" (the review page named, not a bad review) is no longer a hit.
 """
 
 from __future__ import annotations
@@ -28,14 +28,16 @@ from collections.abc import Iterator
 import pytest
 
 from kefu.qa import flag_messages, scan_texts
+from kefu.qa.api import CHECK_FLAGS, NEGATIVE_CHECKS
 
 from ._data import require_shared_data
 
 FORBIDDEN_LINES = {
-    897, 1328, 2009, 3632, 4475, 5371, 6138, 6386, 6390, 6764,
-    7617, 8537, 8844, 9954, 10371, 10429, 10519, 10667, 11597, 11943,
+    1049, 1750, 2009, 3606, 4361, 4475, 4830, 7411, 8430, 8537,
+    8959, 9139, 10371, 11260, 11462, 11597, 11661,
 }  # fmt: skip
 PII_BUYER_LINES = {5345, 8038, 10516, 11766}
+UPSET_CHECKS = {"buyer_upset", "buyer_waiting", "buyer_urgent"}
 
 
 def _messages() -> Iterator[tuple[int, bool, str]]:
@@ -84,9 +86,12 @@ def test_buyer_pii_and_upset(jddc: list[tuple[int, bool, str]]) -> None:
         if any(h["check"] == "pii" for h in r["hits"])
     }
     assert pii == PII_BUYER_LINES
-    upset = sum(any(h["check"] == "buyer_upset" for h in r["hits"]) for r in records)
-    # 43 of 6,107 buyer turns (0.7%): JDDC buyers are mostly calm askers.
-    assert 0.004 <= upset / len(buyer) <= 0.012
+    upset = sum(
+        any(h["check"] in UPSET_CHECKS for h in r["hits"]) for r in records
+    )
+    # 381 of 6,107 buyer turns (6.2 %) are flagged upset; the labelled set
+    # estimates that 12 % are (docs/qa.md): the checks find about two in three.
+    assert 0.055 <= upset / len(buyer) <= 0.08
 
 
 def test_flags_agree_with_scan_records(jddc: list[tuple[int, bool, str]]) -> None:
@@ -96,11 +101,13 @@ def test_flags_agree_with_scan_records(jddc: list[tuple[int, bool, str]]) -> Non
     table = flag_messages(texts, is_agent).to_pylist()
     agent_records = scan_texts(texts, "agent")
     buyer_records = scan_texts(texts, "buyer")
-    column_of = {"agent_negative": "negative", "buyer_upset": "upset"}
     for row, agent, agent_record, buyer_record in zip(
         table, is_agent, agent_records, buyer_records, strict=True
     ):
         record = agent_record if agent else buyer_record
-        checks = {column_of.get(h["check"], h["check"]) for h in record["hits"]}
-        assert {name for name, value in row.items() if value is True} == checks
+        role = "agent" if agent else "buyer"
+        flags = {flag for h in record["hits"] for flag in CHECK_FLAGS[h["check"]]}
+        if any(h["check"] in NEGATIVE_CHECKS[role] for h in record["hits"]):
+            flags.add("chat_negative")
+        assert {name for name, value in row.items() if value is True} == flags
         assert row["sentiment"] == pytest.approx(record["sentiment"], abs=5e-5)

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 import kefu
 from kefu.ingest.manifest import manifest_path
-from kefu.metrics.quality import FLAGS, message_flags
+from kefu.metrics.quality import FLAGS, message_flags, with_context
 from kefu.qa import Lexicons, flag_messages, load_lexicons
 
 CACHE_DIR = Path(".kefu") / "checks"
@@ -60,7 +60,7 @@ def checked_flags(
 
 
 def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Table:
-    """message_flags, reading verdicts from ``store`` and adding the new ones to it."""
+    """message_flags, reading per-text verdicts from ``store`` and adding the new ones."""
     sender = messages.column("sender")
     human = pc.and_(pc.equal(sender, "agent"),
                     pc.invert(pc.fill_null(messages.column("auto_reply"), False)))
@@ -81,7 +81,7 @@ def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Tabl
             FROM m""")
         con.unregister("m")
         known = _read(store)
-        con.register("known", known)
+        _load_known(con, known)
         missing = _arrow(con.execute("""
             SELECT DISTINCT hi, lo, human, content FROM keyed
             WHERE checked AND NOT EXISTS (
@@ -93,15 +93,25 @@ def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Tabl
                               **{f"qa_{n}": fresh.column(n) for n in FLAGS}})
             known = pa.concat_tables([known, added.cast(known.schema)])
             _write(store, known)
-            con.unregister("known")
-            con.register("known", known)
+            _load_known(con, known)
         columns = ", ".join(f"coalesce(k.qa_{n} AND keyed.checked, false) AS qa_{n}"
                             for n in FLAGS)
-        return _arrow(con.execute(f"""
+        per_text = _arrow(con.execute(f"""
             SELECT {columns} FROM keyed LEFT JOIN known k USING (hi, lo) ORDER BY row_no
         """))
+        # the cache holds per-text verdicts; the conversation rule runs every time
+        return with_context(per_text, messages)
     finally:
         con.close()
+
+
+def _load_known(con: duckdb.DuckDBPyConnection, known: pa.Table) -> None:
+    """The stored verdicts as a DuckDB table, not an Arrow scan: DuckDB pushes
+    join filters into Arrow scans as pyarrow expressions, and an md5 half above
+    2**63 then fails ("Python int too large to convert to C long") on small inputs."""
+    con.register("known_arrow", known)
+    con.execute("CREATE OR REPLACE TEMP TABLE known AS SELECT * FROM known_arrow")
+    con.unregister("known_arrow")
 
 
 def _schema() -> pa.Schema:

@@ -1,16 +1,21 @@
 """Quality metrics from the automatic checks (qa.md): politeness, forbidden phrases,
 off-platform steering, negative tone, empathy with upset buyers, and qa_score.
 
-kefu.qa judges each message (flag_messages); this module only counts the flags
-over the same conversations and days as every other metric.
+kefu.qa judges each message (flag_messages, with each conversation as context);
+this module only counts the flags over the same conversations and days as every
+other metric. Every verdict counted here meets its floor on kefu's labelled
+chats (docs/qa.md, "Measured on real chats"); qa scan's ``negative`` (sentiment
+< 0, right on about 1 agent message in 20) is not used.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,7 +28,10 @@ from kefu.metrics.satisfaction import repeat_contacts
 if TYPE_CHECKING:
     from kefu.qa import Lexicons
 
-FLAGS = ("polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy")
+FLAGS = (
+    "polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy",
+    "policy_refusal", "brush_off", "chat_negative",
+)
 
 # The default automatic scorecard (docs/metrics.md): items with points, each fed
 # by automatic checks; items that need a human reviewer (专业知识) are left out
@@ -33,18 +41,110 @@ EMPATHY_WINDOW = 2  # an empathetic answer within the next 2 human agent message
 
 
 def message_flags(messages: pa.Table, lexicons: Lexicons | None = None) -> pa.Table:
-    """One row of qa_* flags per message: checks run on human agent and buyer messages."""
+    """One row of qa_* flags per message: checks run on human agent and buyer messages.
+
+    Each distinct text is judged once (what kefu.analysis.check_cache stores);
+    then with_context applies the one rule that needs the conversation.
+    """
     from kefu.qa import flag_messages
 
-    sender = messages.column("sender")
-    human = pc.and_(pc.equal(sender, "agent"), pc.invert(messages.column("auto_reply")))
-    buyer = pc.equal(sender, "buyer")
-    checked = pc.or_(human, buyer)
+    human, checked = checked_roles(messages)
     texts = pc.if_else(checked, pc.fill_null(messages.column("content"), ""), "")
     flags = flag_messages(texts, human, lexicons)  # Arrow columns: no Python list of every message
-    return pa.table(
-        {f"qa_{name}": pc.and_(flags.column(name), checked) for name in FLAGS}
+    table = pa.table({f"qa_{name}": pc.and_(flags.column(name), checked) for name in FLAGS})
+    return with_context(table, messages)
+
+
+def checked_roles(messages: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """(human agent, human agent or buyer) per message: auto-replies and bots are not checked."""
+    sender = messages.column("sender")
+    auto_reply = pc.fill_null(messages.column("auto_reply"), False)
+    human = pc.fill_null(pc.and_(pc.equal(sender, "agent"), pc.invert(auto_reply)), False)
+    checked = pc.fill_null(pc.or_(human, pc.equal(sender, "buyer")), False)
+    return human, checked
+
+
+def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
+    """The qa_* flags with the conversation rule applied (docs/qa.md, Chat rules).
+
+    The checked messages are put in conversation order (conversation_id, else
+    shop and buyer; then sent_at and file order), bots and auto-replies left
+    out, and an agent goodbye right after a negative buyer turn becomes a
+    brush-off: forbidden, brush_off and chat_negative. Keys and order are integers
+    (one numpy sort), and only the few candidate rows have their text read.
+    """
+    from kefu.qa.api import CONTEXT_FLAGS, closing_on_complaint
+
+    human, checked = checked_roles(messages)
+    rows = _numpy(pc.indices_nonzero(checked)).astype(np.int64)
+    if len(rows) == 0:
+        return flags
+    key = conversation_keys(messages)[rows]
+    sent = _numpy(pc.cast(messages.column("sent_at"), pa.int64()))[rows]
+    ordinal = _numpy(messages.column("ordinal"))[rows]
+    sort = np.lexsort((ordinal, sent, key))
+    order = rows[sort]
+    negative = _numpy(flags.column("qa_chat_negative")).astype(bool)[order]
+    marked = closing_on_complaint(
+        _InOrder(messages.column("content"), order),
+        _numpy(human).astype(bool)[order], negative, pa.array(key[sort]),
     )
+    if not marked.any():
+        return flags
+    positions = order[marked]
+    for name in CONTEXT_FLAGS:
+        column = _numpy(flags.column(f"qa_{name}")).astype(bool).copy()
+        column[positions] = True
+        flags = flags.set_column(
+            flags.column_names.index(f"qa_{name}"), f"qa_{name}", pa.array(column)
+        )
+    return flags
+
+
+def conversation_keys(messages: pa.Table) -> np.ndarray[Any, Any]:
+    """The conversation of each message as an integer: conversation_id, else shop and buyer.
+
+    Codes of conversation_id come first (0 … n-1); a row without one gets
+    n + shop code × buyers + buyer code, so the two kinds never collide.
+    """
+    def codes(name: str) -> tuple[np.ndarray[Any, Any], int]:
+        encoded = messages.column(name).combine_chunks().dictionary_encode()
+        values = _numpy(pc.fill_null(encoded.indices, -1)).astype(np.int64)
+        return values, len(encoded.dictionary)
+
+    conversation, n_conversations = codes("conversation_id")
+    shop, _ = codes("shop_id")
+    buyer, n_buyers = codes("buyer_id")
+    thread = n_conversations + (shop + 1) * (n_buyers + 1) + buyer + 1
+    return np.where(conversation >= 0, conversation, thread)
+
+
+class _InOrder(Sequence[str | None]):
+    """A text column read in another order, one row at a time (only candidates are read)."""
+
+    def __init__(self, texts: pa.ChunkedArray | pa.Array, order: np.ndarray[Any, Any]) -> None:
+        self.texts, self.order = texts, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> str | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str | None]: ...
+
+    def __getitem__(self, index: int | slice) -> str | None | Sequence[str | None]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        value: str | None = self.texts[int(self.order[index])].as_py()
+        return value
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return np.asarray(values.to_numpy(zero_copy_only=False))
 
 
 def conversation_checks(ctx: Context) -> ir.Table:
@@ -54,7 +154,7 @@ def conversation_checks(ctx: Context) -> ir.Table:
         polite=(m.is_human & m.qa_polite).any(),
         greeting=(m.is_human & m.qa_greeting).any(),
         closing=(m.is_human & m.qa_closing).any(),
-        violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_negative)).any(),
+        violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_chat_negative)).any(),
     )
     conv = service.conversations(ctx).join(per_conv, list(CONVERSATION))
     conv = conv.left_join(empathy_conversations(ctx), list(CONVERSATION)).select(
@@ -115,7 +215,8 @@ def components(ctx: Context) -> list[ir.Table]:
         m.group_by("agent_no").aggregate(
             forbidden_hits=m.qa_forbidden.sum().cast("int64"),
             offsite_hits=m.qa_offsite.sum().cast("int64"),
-            negative_messages=m.qa_negative.sum().cast("int64"),
+            policy_refusals=m.qa_policy_refusal.sum().cast("int64"),
+            negative_messages=m.qa_chat_negative.sum().cast("int64"),
         ),
     ]
 
@@ -125,6 +226,7 @@ def derive(c: Components, ctx: Context) -> Values:
         "polite_rate": ratio(c.get("polite_conversations", 0), c.get("conversations", 0)),
         "forbidden_hits": c.get("forbidden_hits", 0),
         "offsite_hits": c.get("offsite_hits", 0),
+        "policy_refusals": c.get("policy_refusals", 0),
         "negative_emotion_rate": ratio(
             c.get("negative_messages", 0), c.get("human_messages", 0)
         ),

@@ -1,9 +1,10 @@
 """Automatic quality checks (智能质检) of chat messages.
 
 Public API:
-- ``flag_messages(texts, is_agent, lexicons=None) -> pyarrow.Table``: per-message
-  flags for the metrics engine (polite, greeting, closing, forbidden, offsite,
-  pii, negative, upset, empathy, sentiment);
+- ``flag_messages(texts, is_agent, lexicons=None, *, conversation=None) ->
+  pyarrow.Table``: per-message flags for the metrics engine (polite, greeting,
+  closing, forbidden, offsite, pii, negative, upset, empathy, policy_refusal,
+  brush_off, chat_negative, sentiment);
 - ``scan_text`` / ``scan_file``: the records of ``kefu qa scan``;
 - ``load_lexicons(override_dir=None)``: the built-in phrase lists plus a shop's
   overrides;
@@ -13,7 +14,6 @@ Public API:
 """
 
 from kefu.qa.api import (
-    BUYER_UPSET_SENTIMENT,
     FLAG_COLUMNS,
     HitRecord,
     ScanRecord,
@@ -31,7 +31,6 @@ from kefu.qa.sentiment import sentiment_scores
 __all__ = [
     "AGENT_CHECKS",
     "BUYER_CHECKS",
-    "BUYER_UPSET_SENTIMENT",
     "FLAG_COLUMNS",
     "Hit",
     "HitRecord",

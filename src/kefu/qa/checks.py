@@ -15,7 +15,11 @@ from kefu.qa.lexicons import EXCEPTION, HIT, NEGATOR, Lexicons
 from kefu.qa.normalize import normalise
 from kefu.qa.pii import find_pii
 
-NEGATABLE_CHECKS = frozenset({"forbidden", "offsite", "agent_negative", "buyer_upset", "empathy"})
+NEGATABLE_CHECKS = frozenset({
+    "forbidden", "offsite", "agent_negative", "buyer_upset", "buyer_waiting", "buyer_urgent",
+    "empathy",
+    "policy_refusal", "brush_off",
+})
 NEGATION_GAP = 2
 """At most this many characters between a negator and the phrase it negates."""
 CLAUSE_NEGATED_CHECKS = frozenset({"offsite"})

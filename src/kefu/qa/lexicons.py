@@ -27,8 +27,10 @@ AGENT_CHECKS = (
     "offsite",
     "agent_negative",
     "empathy",
+    "policy_refusal",
+    "brush_off",
 )
-BUYER_CHECKS = ("buyer_upset",)
+BUYER_CHECKS = ("buyer_upset", "buyer_waiting", "buyer_urgent")
 PHRASE_CHECKS = AGENT_CHECKS + BUYER_CHECKS
 NEGATION = "negation"
 LEXICON_NAMES = PHRASE_CHECKS + (NEGATION,)

@@ -1,0 +1,88 @@
+"""Request dependencies: the database session, the signed-in user, the language, CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from kefu.app import security
+from kefu.app.i18n import LANG_COOKIE, LANGS
+from kefu.app.models import User, WebSession
+from kefu.app.settings import Settings
+
+
+class LoginRequired(Exception):
+    """No live session: pages redirect to the sign-in page, the API answers 401."""
+
+
+class CsrfFailed(Exception):
+    """A form or htmx request without the session's CSRF token (answers 403)."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.db() as db:
+        yield db
+
+
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
+    return lang if lang in LANGS else "zh"
+
+
+LangDep = Annotated[str, Depends(get_lang)]
+
+
+@dataclass
+class Signed:
+    user: User
+    session: WebSession
+
+
+def get_signed(request: Request, db: DbDep, settings: SettingsDep) -> Signed:
+    row = security.find_session(db, request.cookies.get(security.SESSION_COOKIE),
+                                settings.secret)
+    user = db.get(User, row.user_id) if row is not None else None
+    if row is None or user is None or not user.active:
+        db.commit()  # an expired session was ended
+        raise LoginRequired()
+    return Signed(user, row)
+
+
+SignedDep = Annotated[Signed, Depends(get_signed)]
+
+
+def get_user(signed: SignedDep) -> User:
+    return signed.user
+
+
+UserDep = Annotated[User, Depends(get_user)]
+
+
+async def csrf_checked(request: Request, signed: SignedDep) -> Signed:
+    """For every state-changing request: the session's token, from the form or htmx header."""
+    given = request.headers.get(security.CSRF_HEADER)
+    if given is None:
+        form = await request.form()
+        value = form.get(security.CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not security.csrf_matches(signed.session.csrf_token, given):
+        raise CsrfFailed()
+    return signed
+
+
+CheckedDep = Annotated[Signed, Depends(csrf_checked)]

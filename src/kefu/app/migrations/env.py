@@ -1,0 +1,23 @@
+"""Alembic environment: the engine comes from kefu.app.db (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from kefu.app.models import Base
+
+config = context.config
+engine = config.attributes.get("engine") or create_engine(
+    config.get_main_option("sqlalchemy.url", "")
+)
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copying
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

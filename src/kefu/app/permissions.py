@@ -1,0 +1,176 @@
+"""Every "who may see or do what" rule of shared/spec/app.md, in one place.
+
+Handlers never check roles themselves: they call a lookup here that returns the object
+cut to what the user may see, or raises ``NotFound`` (a forbidden object answers 404,
+so its existence is not revealed).
+
+Scopes: an agent sees their linked agent accounts; a lead the teams they lead; a QA
+inspector and a director the shops they are linked to. Pay: a user sees the pay of
+their own agent accounts, and a director the pay of their shops' agents; nobody else's.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.app.models import LinkKind, Role, Run, RunStatus, User
+
+
+class NotFound(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=404, detail="not found")
+
+
+class Action(StrEnum):
+    upload = "upload"
+    draft = "draft"  # start or recompute an evaluation run
+    publish = "publish"
+    edit_schemes = "edit_schemes"
+    read_audit = "read_audit"
+    manage_users = "manage_users"
+
+
+ALLOWED: dict[Action, frozenset[Role]] = {
+    Action.upload: frozenset({Role.director, Role.admin}),
+    Action.draft: frozenset({Role.director, Role.admin}),
+    Action.publish: frozenset({Role.director}),
+    Action.edit_schemes: frozenset({Role.director, Role.admin}),
+    Action.read_audit: frozenset({Role.director, Role.admin}),
+    Action.manage_users: frozenset({Role.admin}),
+}
+READABLE_STATES = {RunStatus.published, RunStatus.superseded}
+
+
+def may(user: User, action: Action) -> bool:
+    return any(user.has(role) for role in ALLOWED[action])
+
+
+def require(user: User, action: Action) -> None:
+    if not may(user, action):
+        raise NotFound()
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+def is_own(user: User, row: dict[str, Any]) -> bool:
+    return row.get("agent_id") in user.linked(LinkKind.agent)
+
+
+def sees_scores(user: User, row: dict[str, Any]) -> bool:
+    """Metrics, score, grade and breakdown of one agent's row."""
+    if is_own(user, row):
+        return True
+    if user.has(Role.lead) and row.get("team") in user.linked(LinkKind.team):
+        return True
+    return (user.has(Role.qa) or user.has(Role.director)) and row.get(
+        "shop_id"
+    ) in user.linked(LinkKind.shop)
+
+
+def sees_pay(user: User, row: dict[str, Any]) -> bool:
+    if is_own(user, row):
+        return True
+    return user.has(Role.director) and row.get("shop_id") in user.linked(LinkKind.shop)
+
+
+def _cut(user: User, row: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(row)
+    if not sees_pay(user, row):
+        out.pop("pay", None)
+    return out
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def _run_rows(run: Run) -> list[dict[str, Any]]:
+    return list((run.result or {}).get("agents", []))
+
+
+def may_see_run(user: User, run: Run) -> bool:
+    if user.has(Role.admin):
+        return True  # the run's state and settings; never its scores (see run_view)
+    if user.has(Role.director) and (
+        run.result is None
+        or any(r.get("shop_id") in user.linked(LinkKind.shop) for r in _run_rows(run))
+    ):
+        return True
+    if run.status not in READABLE_STATES:
+        return False
+    return any(sees_scores(user, r) for r in _run_rows(run))
+
+
+def visible_runs(db: Session, user: User) -> list[Run]:
+    runs = db.scalars(select(Run).order_by(Run.start.desc(), Run.series.desc(),
+                                           Run.version.desc())).all()
+    return [r for r in runs if may_see_run(user, r)]
+
+
+def get_run_for_user(db: Session, user: User, run_id: int) -> Run:
+    run = db.get(Run, run_id)
+    if run is None or not may_see_run(user, run):
+        raise NotFound()
+    return run
+
+
+def get_run_for_action(db: Session, user: User, run_id: int, action: Action) -> Run:
+    """A run the user may change by ``action`` (publish, recompute, new version)."""
+    require(user, action)
+    return get_run_for_user(db, user, run_id)
+
+
+@dataclass
+class RunView:
+    """A run's result cut to one user: rows they may see, pay only where allowed."""
+
+    rows: list[dict[str, Any]]
+    own_ids: set[str]
+    ranked_of: int
+    """How many agents were ranked (an agent sees their position among them)."""
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    show_pay: bool = False
+    pay_total: float | None = None
+
+
+def run_view(user: User, run: Run) -> RunView:
+    rows = [r for r in _run_rows(run) if sees_scores(user, r)]
+    cut = [_cut(user, r) for r in rows]
+    teams_seen = {r.get("team") for r in rows}
+    teams = {}
+    for name, info in ((run.result or {}).get("teams") or {}).items():
+        if name in teams_seen:
+            members = [r for r in _run_rows(run) if r.get("team") == name]
+            team = dict(info)
+            if not all(sees_scores(user, r) for r in members):
+                team.pop("grades", None)  # a grade count reveals others' grades
+            if not all(sees_pay(user, r) for r in members):
+                team.pop("pay_total", None)  # a sum of pay reveals others' pay
+            teams[name] = team
+    paid = [r["pay"]["total"] for r in cut if r.get("pay")]
+    show_pay = any("pay" in r and r["pay"] for r in cut)
+    pay_total = round(sum(paid), 2) if user.has(Role.director) and paid else None
+    ranked = sum(1 for r in _run_rows(run) if r.get("rank") is not None)
+    return RunView(cut, user.linked(LinkKind.agent), ranked, teams, show_pay, pay_total)
+
+
+def own_rows(user: User, run: Run) -> list[dict[str, Any]]:
+    """The user's own agent rows in a run they may see (their score, grade, pay)."""
+    if not may_see_run(user, run):
+        return []
+    return [_cut(user, r) for r in _run_rows(run) if is_own(user, r)]
+
+
+def get_agent_for_user(user: User, run: Run, agent_id: str) -> dict[str, Any]:
+    """One agent's full row (breakdown, metrics; pay only where allowed) or NotFound."""
+    for row in _run_rows(run):
+        if row.get("agent_id") == agent_id and sees_scores(user, row):
+            return _cut(user, row)
+    raise NotFound()

@@ -1,0 +1,1 @@
+"""Pages, partials, exports and the JSON API; each handler calls one permissions lookup."""

@@ -1,0 +1,160 @@
+"""The chat rules of docs/qa.md, one hand-written case each (no shared data needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.qa import flag_messages, scan_text
+
+
+def checks(text: str, role: str = "agent") -> dict[str, list[str]]:
+    """check -> phrases of the scan record of ``text``."""
+    found: dict[str, list[str]] = {}
+    for hit in scan_text(text, role)["hits"]:
+        found.setdefault(str(hit["check"]), []).append(str(hit["phrase"]))
+    return found
+
+
+class TestWordBoundaryAndMention:
+    def test_short_phrase_inside_a_longer_word_is_no_hit(self) -> None:
+        assert "buyer_upset" not in checks("我刚联系客服了", "buyer")
+        assert checks("真是服了", "buyer")["buyer_upset"] == ["服了"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "但是在后台评价管理，差评处，可以看的到",  # a page named, not a bad review given
+            "第一个都是非常满意，你们怎么是非常不满意正好相反",  # a rating label quoted
+            "你们客服说“太差了”是什么意思",  # quoted words
+        ],
+    )
+    def test_mention_is_not_use(self, text: str) -> None:
+        assert "buyer_upset" not in checks(text, "buyer")
+
+    def test_use_still_counts(self) -> None:
+        assert checks("东西太差了，我要给差评", "buyer")["buyer_upset"] == ["太差了", "给差评"]
+
+
+class TestRefusals:
+    def test_polite_policy_refusal_is_its_own_category(self) -> None:
+        found = checks("很抱歉哈，没办法通过号码查询订单呢")
+        assert found["policy_refusal"] == ["没办法"]
+        assert "forbidden" not in found
+        assert "empathy" in found
+
+    def test_refusal_with_a_reason_is_a_policy_refusal(self) -> None:
+        found = checks("因为没有到货但是没有办法预约的呢")
+        assert found["policy_refusal"] == ["没有办法"] and "forbidden" not in found
+
+    @pytest.mark.parametrize("text", ["没法", "没办法。", "不行"])
+    def test_bare_refusal_is_forbidden(self, text: str) -> None:
+        found = checks(text)
+        assert "forbidden" in found and "policy_refusal" not in found
+
+    def test_a_question_is_no_refusal(self) -> None:
+        assert "policy_refusal" not in checks("能不能帮我看一下")
+
+    def test_dont_know_with_help_is_no_forbidden_hit(self) -> None:
+        assert "forbidden" not in checks("小妹这边不知道呢，不过会再次给您回电的")
+        assert checks("这个小妹也不知道呢")["forbidden"] == ["不知道"]
+
+
+class TestBrushOff:
+    @pytest.mark.parametrize(
+        "text",
+        ["您好，您前台是可以看到预计送达时间的", "公司规定哦", "这个无法确定呢",
+         "亲  商品规格页面商品介绍您可以查看下的哦"],
+    )
+    def test_sending_away_without_help_is_a_brush_off(self, text: str) -> None:
+        found = checks(text)
+        assert "brush_off" in found
+        flags = flag_messages([text], [True]).to_pylist()[0]
+        assert flags["brush_off"] and flags["forbidden"] and flags["chat_negative"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "价保可以前台进行申请哦，登录电脑端:我的京东-客户服务-价格保护",  # a path
+            "亲爱的 很抱歉 因为现在没有换新的订单 这个小妹这边无法确定的呢",  # apology, reason
+            "您可以在商品页面查看，一般[数字x]-[数字x]天送达",  # an answer
+        ],
+    )
+    def test_pointing_the_way_with_help_is_no_brush_off(self, text: str) -> None:
+        assert "brush_off" not in checks(text)
+
+    def test_goodbye_right_after_a_complaint_closes_on_the_buyer(self) -> None:
+        texts = ["你什么也没有做啊，这样的服务态度真的让人很不满意", "好的亲，祝您生活愉快，再见!",
+                 "谢谢", "好的亲，祝您生活愉快，再见!"]
+        roles = [False, True, False, True]
+        table = flag_messages(texts, roles, conversation=["c1", "c1", "c1", "c1"]).to_pylist()
+        assert [row["brush_off"] for row in table] == [False, True, False, False]
+        assert table[1]["forbidden"] and table[1]["chat_negative"]
+        # without the conversation the same goodbye is no brush-off
+        assert not flag_messages(texts, roles).to_pylist()[1]["brush_off"]
+
+    def test_context_follows_each_conversation_even_interleaved(self) -> None:
+        texts = ["太差了，我要投诉", "在吗", "再见", "再见"]
+        roles = [False, False, True, True]
+        table = flag_messages(texts, roles, conversation=["a", "b", "b", "a"]).to_pylist()
+        # a: buyer complaint, then (row 3) goodbye; b: calm buyer, then goodbye
+        assert [row["brush_off"] for row in table] == [False, False, False, True]
+
+
+class TestUpset:
+    @pytest.mark.parametrize(
+        ("text", "check"),
+        [
+            ("今天还没动静", "buyer_waiting"),
+            ("昨天申请的余额没到账", "buyer_waiting"),
+            ("都四天了", "buyer_waiting"),
+            ("已经[数字x]天了", "buyer_waiting"),
+            ("降价了，还不给我保价", "buyer_upset"),
+            ("我都不敢从京东买东西了", "buyer_upset"),
+            ("怎么还没发货", "buyer_upset"),
+            ("不是说今天送达嘛?", "buyer_upset"),
+            ("拜托您帮忙催一下，真的很急", "buyer_urgent"),
+            ("??", "buyer_urgent"),
+        ],
+    )
+    def test_wider_upset_patterns(self, text: str, check: str) -> None:
+        assert check in checks(text, "buyer")
+        assert flag_messages([text], [False]).to_pylist()[0]["upset"]
+
+    @pytest.mark.parametrize(
+        "text", ["现在能不能退货", "我不着急，慢慢来", "厂家自送有没有物流信息的"]
+    )
+    def test_plain_questions_are_not_upset(self, text: str) -> None:
+        assert not flag_messages([text], [False]).to_pylist()[0]["upset"]
+
+    def test_negative_tone_is_narrower_than_upset(self) -> None:
+        table = flag_messages(["今天还没动静", "真的很急", "怎么还没发货"], [False] * 3).to_pylist()
+        assert [row["upset"] for row in table] == [True, True, True]
+        assert [row["chat_negative"] for row in table] == [False, False, True]
+
+
+class TestEmpathy:
+    @pytest.mark.parametrize(
+        "text",
+        ["不好意思让您久等了", "您不要着急，我马上帮您查", "抱歉了，耽误您的时间了",
+         "非常理解您的心情"],
+    )
+    def test_empathy(self, text: str) -> None:
+        assert "empathy" in checks(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["您放心，我们会尽快处理", "请问还有其他还可以帮到您的吗? 辛苦您了",
+         "不好意思，麻烦您提供下订单号", "嗯嗯 理解您的意思", "很抱歉打错字了"],
+    )
+    def test_not_empathy(self, text: str) -> None:
+        assert "empathy" not in checks(text)
+
+
+def test_the_old_call_still_works() -> None:
+    table = flag_messages(["您好", "太差了"], [True, False])
+    assert table.column_names[:9] == [
+        "polite", "greeting", "closing", "forbidden", "offsite", "pii", "negative", "upset",
+        "empathy",
+    ]
+    assert table.column("polite").to_pylist() == [True, False]
+    assert table.column("chat_negative").to_pylist() == [False, True]
