@@ -48,12 +48,16 @@ def transfer_marks(messages: pa.Table, params: MetricParams) -> pa.ChunkedArray 
     markers = split_list(params.transfer_markers)
     if not markers or "content" not in messages.column_names:
         return None
-    content = pc.fill_null(messages.column("content"), "")
-    hit = pc.equal(messages.column("sender"), "system")
+    # only system messages are read: they are few, the text of all is large
+    system = pc.indices_nonzero(pc.fill_null(pc.equal(messages.column("sender"), "system"),
+                                             False))
+    content = pc.fill_null(pc.take(messages.column("content"), system), "")
     named = pc.match_substring(content, markers[0])
     for marker in markers[1:]:
         named = pc.or_(named, pc.match_substring(content, marker))
-    return pc.and_(hit, named)
+    marks = np.zeros(messages.num_rows, dtype=bool)
+    marks[np.asarray(system)[np.asarray(named, dtype=bool)]] = True
+    return pa.chunked_array([pa.array(marks)])
 
 
 def option_columns(messages: pa.Table, params: MetricParams) -> dict[str, pa.ChunkedArray]:

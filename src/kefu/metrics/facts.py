@@ -57,6 +57,8 @@ class Facts:
     """one row per buyer turn: start, answer, response_s, is_first."""
     buyer_days: ir.Table
     """one row per (thread, day) with a buyer message: first buyer time, replied."""
+    transfers: ir.Table
+    """one row per transfer between agents (kefu.metrics.transfers)."""
 
 
 def add_thread_order(messages: ir.Table) -> ir.Table:
@@ -184,6 +186,8 @@ def build_facts(
     """All facts; ``keep(name, table)`` may materialise each one before the next reads it."""
     if "seq" not in messages.columns:
         messages = add_thread_order(messages)
+    from kefu.metrics.transfers import build_events
+
     m = keep("f_messages", build_messages(messages, session_gap_us))
     conversations = keep("f_conversations", build_conversations(m))
     return Facts(
@@ -191,4 +195,5 @@ def build_facts(
         conversations=conversations,
         turns=keep("f_turns", build_turns(m, conversations)),
         buyer_days=keep("f_buyer_days", build_buyer_days(m)),
+        transfers=keep("f_transfers", build_events(m, session_gap_us)),
     )

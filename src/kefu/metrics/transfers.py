@@ -20,14 +20,17 @@ import ibis
 import ibis.expr.types as ir
 
 from kefu.metrics.context import Components, Context
-from kefu.metrics.facts import US_PER_S
 from kefu.metrics.result import Values
 
 
 def events(ctx: Context) -> ir.Table:
-    """Every transfer: from_no, to_no (null when unknown), at_us, day, shop_no, buyer_no."""
-    m = ctx.facts.messages
-    gap_us = int(round(ctx.params.session_gap_min * 60 * US_PER_S))
+    """Every transfer: a fact, built once per run (facts.build_facts)."""
+    return ctx.facts.transfers
+
+
+def build_events(m: ir.Table, gap_us: int) -> ir.Table:
+    """from_no, to_no (null when unknown), at_us, day, shop_no, buyer_no of every transfer,
+    from the messages fact (one window pass over all messages)."""
     stream = ibis.window(group_by=["shop_no", "buyer_no"],
                          order_by=["sent_us", "agent_no", "seq"])
     mark = m.is_transfer_mark if "is_transfer_mark" in m.columns else ibis.literal(False)
