@@ -106,6 +106,8 @@ def test_a_workspace_keeps_check_verdicts_and_reuses_them(
     with Analysis(workspace) as analysis:
         again = analysis.metrics(*JUNE)
     assert again.agents == first.agents
+    with Analysis(folder) as plain:  # the export folder: no cache, every text checked
+        assert plain.metrics(*JUNE).agents == first.agents
     quality = [k for k in first.keys if k.endswith(("_hits", "_rate"))]
     assert any(first.agents[a][k] for a in first.agents for k in quality)
 
@@ -145,3 +147,39 @@ def test_a_scheme_with_params_is_evaluated_under_them(folder: Path, tmp_path: Pa
                          ({"day_cutoff": "3 am"}, "HH:MM")):
         with pytest.raises(SchemeError, match=message):
             parse_scheme({**data, "params": bad})
+
+
+class _FullMetricsOnly:
+    """The session's source without metrics_for: every period computed in full."""
+
+    def __init__(self, source: object) -> None:
+        self.source = source
+
+    def metrics(self, start: dt.date, end: dt.date) -> object:
+        return self.source.metrics(start, end)  # type: ignore[attr-defined]
+
+    def counts(self, start: dt.date, end: dt.date) -> object:
+        return self.source.counts(start, end)  # type: ignore[attr-defined]
+
+    def has_data(self, start: dt.date, end: dt.date) -> bool:
+        return bool(self.source.has_data(start, end))  # type: ignore[attr-defined]
+
+
+def test_segments_and_previous_period_need_only_their_metrics_and_agree(folder: Path) -> None:
+    """An evaluation computes segments and the previous period for the scheme's keys only;
+    the result equals one where every period is computed in full."""
+    from kefu.scoring.evaluate import evaluate
+    from kefu.scoring.scheme import load_scheme
+
+    scheme = load_scheme("presale").model_copy(deep=True)
+    scheme = scheme.model_validate({**scheme.model_dump(by_alias=True), "scenarios": [
+        {**scheme.scenarios[0].model_dump(by_alias=True), "start": "06-10", "end": "06-12"}]})
+    period = (dt.date(2024, 6, 8), dt.date(2024, 6, 14))
+    with Analysis(folder) as analysis:
+        fast = analysis.evaluate(scheme, *period).to_json_dict()
+        full = evaluate(_FullMetricsOnly(analysis.source), scheme, *period).to_json_dict()  # type: ignore[arg-type]
+    assert len(fast["segments"]) == 3 and fast["prev_start"] == "2024-06-01"
+    fast.pop("manifest")
+    full.pop("manifest")
+    assert fast == full
+    assert any(a["prev_total"] is not None for a in fast["agents"])

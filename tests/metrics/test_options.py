@@ -256,3 +256,20 @@ def test_transfer_credit_last_touch_or_most_turns() -> None:
     # most answered turns: u1 Bob 2 vs Amy 1 → Bob; u4 Bob 2 vs Amy 1 → Bob
     assert (most[A]["sales_amount"], most[B]["sales_amount"]) == (0, 140)
     assert most[A]["converted"] == 2  # conversion itself does not depend on credit
+
+
+def test_a_scheme_asking_for_transfers_or_attendance_alone_gets_the_full_values() -> None:
+    """Partial runs (a scheme's segments) pick families by the registry's family."""
+    import datetime as dt
+
+    from kefu.metrics import MetricParams, compute
+    from tests.metrics import test_attendance
+
+    day = dt.date(2024, 6, 1)
+    ds = _transfer_shop()
+    part = compute(ds, day, day, MetricParams(tz=ds.tz), keys={"transfers_out", "transfers_in"})
+    assert part.agents[A]["transfers_out"] == run(ds).agents[A]["transfers_out"] == 2
+    shop = test_attendance._shop()
+    first, last = dt.date(2024, 6, 3), dt.date(2024, 6, 5)
+    part = compute(shop, first, last, MetricParams(tz=shop.tz), keys={"late_starts"})
+    assert part.agents[A]["late_starts"] == 2

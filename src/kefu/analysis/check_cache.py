@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 
 import kefu
 from kefu.ingest.manifest import manifest_path
-from kefu.metrics.quality import FLAGS, message_flags, with_context
+from kefu.metrics.quality import FLAGS, checked_roles, message_flags, with_context
 from kefu.qa import Lexicons, flag_messages, load_lexicons
 
 CACHE_DIR = Path(".kefu") / "checks"
@@ -60,32 +61,37 @@ def checked_flags(
 
 
 def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Table:
-    """message_flags, reading per-text verdicts from ``store`` and adding the new ones."""
-    sender = messages.column("sender")
-    human = pc.and_(pc.equal(sender, "agent"),
-                    pc.invert(pc.fill_null(messages.column("auto_reply"), False)))
-    checked = pc.or_(human, pc.equal(sender, "buyer"))
+    """message_flags, reading per-text verdicts from ``store`` and adding the new ones.
+
+    Work is per distinct (role, text): the texts are dictionary-encoded once, only
+    the distinct ones are hashed, looked up and (when new) checked, and the
+    verdicts are spread back to every message with one take.
+    """
+    human, checked = checked_roles(messages)
+    texts = pc.fill_null(messages.column("content"), "").combine_chunks().dictionary_encode()
+    pair = (_numpy(texts.indices).astype(np.int64) * 2 + _numpy(human).astype(np.int64))
+    distinct = pa.array(pair).dictionary_encode()
+    codes = _numpy(distinct.dictionary)
+    unique = pa.table({
+        "pos": pa.array(np.arange(len(codes), dtype=np.int64)),
+        "human": pa.array(codes % 2 == 1),
+        "content": texts.dictionary.take(pa.array(codes // 2)),
+    })
     con = duckdb.connect()
     try:
-        con.register("m", pa.table({
-            "row_no": pa.array(np.arange(messages.num_rows, dtype=np.int64)),
-            "human": human, "checked": checked,
-            "content": pc.fill_null(messages.column("content"), ""),
-        }))
+        con.register("u", unique)
         # the role is part of the key: the same words are judged differently per role
         con.execute("""
             CREATE TEMP TABLE keyed AS
-            SELECT row_no, checked, human, content,
+            SELECT pos, human, content,
                    md5_number_upper(human::VARCHAR || content) AS hi,
                    md5_number_lower(human::VARCHAR || content) AS lo
-            FROM m""")
-        con.unregister("m")
+            FROM u""")
         known = _read(store)
         _load_known(con, known)
         missing = _arrow(con.execute("""
-            SELECT DISTINCT hi, lo, human, content FROM keyed
-            WHERE checked AND NOT EXISTS (
-                SELECT 1 FROM known k WHERE k.hi = keyed.hi AND k.lo = keyed.lo)
+            SELECT hi, lo, human, content FROM keyed
+            WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.hi = keyed.hi AND k.lo = keyed.lo)
         """))
         if missing.num_rows:
             fresh = flag_messages(missing.column("content"), missing.column("human"), lexicons)
@@ -94,15 +100,22 @@ def cached_flags(messages: pa.Table, lexicons: Lexicons, store: Path) -> pa.Tabl
             known = pa.concat_tables([known, added.cast(known.schema)])
             _write(store, known)
             _load_known(con, known)
-        columns = ", ".join(f"coalesce(k.qa_{n} AND keyed.checked, false) AS qa_{n}"
-                            for n in FLAGS)
-        per_text = _arrow(con.execute(f"""
-            SELECT {columns} FROM keyed LEFT JOIN known k USING (hi, lo) ORDER BY row_no
-        """))
-        # the cache holds per-text verdicts; the conversation rule runs every time
-        return with_context(per_text, messages)
+        columns = ", ".join(f"coalesce(k.qa_{n}, false) AS qa_{n}" for n in FLAGS)
+        per_distinct = _arrow(con.execute(
+            f"SELECT {columns} FROM keyed LEFT JOIN known k USING (hi, lo) ORDER BY pos"))
     finally:
         con.close()
+    per_message = per_distinct.take(distinct.indices)
+    per_text = pa.table({name: pc.and_(per_message.column(name), checked)
+                         for name in per_message.column_names})
+    # the cache holds per-text verdicts; the conversation rule runs every time
+    return with_context(per_text, messages)
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return np.asarray(values.to_numpy(zero_copy_only=False))
 
 
 def _load_known(con: duckdb.DuckDBPyConnection, known: pa.Table) -> None:

@@ -76,7 +76,8 @@ class Analysis:
         self._build_facts()
         computed = DatasetSource(
             self.dataset, self.options.params, qa=self.options.qa,
-            compute=lambda _dataset, start, end, *_a, **_k: self._computed(start, end),
+            compute=lambda _dataset, start, end, *_a, keys=None, **_k: self._computed(
+                start, end, keys),
         )
         self.source = FilledSource(computed, reported) if reported is not None else computed
 
@@ -130,9 +131,12 @@ class Analysis:
             self._memo[(start, end)] = result
         return self._memo[(start, end)]
 
-    def _computed(self, start: dt.date, end: dt.date) -> MetricsResult:
+    def _computed(
+        self, start: dt.date, end: dt.date, keys: frozenset[str] | None = None
+    ) -> MetricsResult:
         assert self.dataset is not None
-        return collect(for_period(self._context, start, end), self.dataset, qa=self.options.qa)
+        return collect(for_period(self._context, start, end), self.dataset,
+                       qa=self.options.qa, keys=keys)
 
     def evidence(
         self, metric: str, start: dt.date, end: dt.date, agent_id: str | None = None

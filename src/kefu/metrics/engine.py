@@ -8,7 +8,7 @@ connects, collects per-agent components, and rolls them up.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
@@ -27,7 +27,7 @@ from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
 from kefu.metrics.filters import filtered
 from kefu.metrics.params import MetricParams
-from kefu.metrics.registry import METRICS, QUALITY_KEYS
+from kefu.metrics.registry import BY_KEY, METRICS, QUALITY_KEYS
 from kefu.metrics.result import MetricsResult, Values
 
 FAMILIES: tuple[ModuleType, ...] = (
@@ -43,6 +43,7 @@ def compute(
     engine: str = "duckdb",
     qa: bool = True,
     flags: pa.Table | None = None,
+    keys: Collection[str] | None = None,
 ) -> MetricsResult:
     """Every metric of metrics.md per agent, team and shop for the days start..end.
 
@@ -55,7 +56,7 @@ def compute(
     con = connect(engine)
     try:
         ctx = build_context(con, dataset, params, qa=qa, flags=flags)
-        return collect(for_period(ctx, start, end), dataset, qa=qa)
+        return collect(for_period(ctx, start, end), dataset, qa=qa, keys=keys)
     finally:
         con.disconnect()
 
@@ -415,9 +416,23 @@ def _merge_into(target: dict[Any, Components], tables: Iterable[ir.Table], key: 
                 target[entity].update(values)
 
 
-def collect(ctx: Context, dataset: Dataset, qa: bool) -> MetricsResult:
-    """Every metric for ctx.period, per agent, team and shop."""
-    families_run = families(qa)
+def collect(
+    ctx: Context, dataset: Dataset, qa: bool, keys: Collection[str] | None = None
+) -> MetricsResult:
+    """Every metric for ctx.period, per agent, team and shop.
+
+    ``keys``: only these metrics are needed (a scheme's segments): families without
+    one of them, and the pooled recomputations none of them needs, are skipped.
+    The service family always runs: every family divides by its counts.
+    """
+    wanted = None if keys is None else {BY_KEY[k] for k in keys if k in BY_KEY}
+    families_run = [f for f in families(qa)
+                    if wanted is None or f is service
+                    or any(m.family == _family_name(f) for m in wanted)]
+    pooled_families = {f for f in families_run
+                       if wanted is None or any((m.pooled or m.shop_only)
+                                                and m.family == _family_name(f)
+                                                for m in wanted)}
     first_day = dt.date(1970, 1, 1) + dt.timedelta(days=ctx.period.first_day)
     last_day = dt.date(1970, 1, 1) + dt.timedelta(days=ctx.period.last_day)
     info = _agent_info(dataset.agents, ctx.extra["agent_shops"])
@@ -437,7 +452,7 @@ def collect(ctx: Context, dataset: Dataset, qa: bool) -> MetricsResult:
         levels[level] = rolled
     for level in LEVELS:
         pooled: list[ir.Table] = []
-        for family in families_run:
+        for family in pooled_families:
             pooled_fn: Callable[[Context, str], list[ir.Table]] | None = getattr(
                 family, "pooled", None
             )
@@ -445,13 +460,14 @@ def collect(ctx: Context, dataset: Dataset, qa: bool) -> MetricsResult:
                 pooled.extend(pooled_fn(ctx, level))
         _merge_into(levels[level], pooled, level)
 
-    keys = tuple(m.key for m in METRICS if qa or m.key not in QUALITY_KEYS)
+    shown = tuple(m.key for m in METRICS if (qa or m.key not in QUALITY_KEYS)
+                  and (wanted is None or m in wanted))
 
     def derive_all(components: Components) -> Values:
         values: Values = {}
         for family in families_run:
             values.update(family.derive(components, ctx))
-        return {key: _clean(values.get(key)) for key in keys}
+        return {key: _clean(values.get(key)) for key in shown}
 
     return MetricsResult(
         start=first_day,
@@ -461,8 +477,12 @@ def collect(ctx: Context, dataset: Dataset, qa: bool) -> MetricsResult:
         teams={k: derive_all(v) for k, v in sorted(levels["team"].items())},
         shops={k: derive_all(v) for k, v in sorted(levels["shop"].items())},
         agent_info=info,
-        keys=keys,
+        keys=shown,
     )
+
+
+def _family_name(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
 
 
 # Components pooled by recomputation (pooled()) must not be summed: the registry's

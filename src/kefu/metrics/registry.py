@@ -23,6 +23,7 @@ class Family(StrEnum):
     SATISFACTION = "satisfaction"
     CASES = "cases"
     QUALITY = "quality"
+    TRANSFERS = "transfers"
     ATTENDANCE = "attendance"
 
 
@@ -46,7 +47,7 @@ class Metric:
     additive: bool = False
     """values of agents add up to the team's (counts, money, hours)"""
     pooled: bool = False
-    """team and shop values recomputed from the pooled rows (percentiles), never summed"""
+    """team and shop values recomputed from the pooled rows (percentiles, distinct buyers)"""
     summary: bool = False
     """shown in the terminal summary table (kefu metrics --format table)"""
     shop_only: bool = False
@@ -65,12 +66,13 @@ class Metric:
 
 
 _U, _D, _N = Direction.UP, Direction.DOWN, Direction.NONE
-_SV, _SA, _SF, _CA, _QA, _AT = (
+_SV, _SA, _SF, _CA, _QA, _TR, _AT = (
     Family.SERVICE,
     Family.SALES,
     Family.SATISFACTION,
     Family.CASES,
     Family.QUALITY,
+    Family.TRANSFERS,
     Family.ATTENDANCE,
 )
 
@@ -116,10 +118,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("online_hours", "在线时长", "Online hours", _U, "hours", _SV,
            "hours of the union of online and busy intervals inside the period",
            evidence="online_intervals", table="sessions", additive=True, summary=True),
-    Metric("transfers_out", "转出次数", "Transfers out", _N, "count", _SV,
+    Metric("transfers_out", "转出次数", "Transfers out", _N, "count", _TR,
            "conversations the agent handed to another agent (转接), by the day of the transfer",
            evidence="transfers", additive=True),
-    Metric("transfers_in", "转入次数", "Transfers in", _N, "count", _SV,
+    Metric("transfers_in", "转入次数", "Transfers in", _N, "count", _TR,
            "conversations another agent handed to this agent",
            evidence="transfers", additive=True),
     # attendance (from sessions; late starts need the optional shifts table)
@@ -153,7 +155,7 @@ METRICS: tuple[Metric, ...] = (
            evidence="conversions", additive=True),
     Metric("avg_order_value", "客单价", "Average order value", _U, "cny", _SA,
            "sales_amount / distinct buyers of credited orders",
-           evidence="conversions", count_metric="orders"),
+           evidence="conversions", count_metric="orders", pooled=True),
     Metric("refund_rate", "退款率", "Refund rate", _D, "ratio", _SA,
            "refund_amount of credited orders / sales_amount",
            weight_metric="sales_amount", evidence="conversions"),

@@ -63,7 +63,12 @@ def evaluate(
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     manual = manual or {}
-    whole = source.metrics(start, end)
+    partial = getattr(source, "metrics_for", None)
+    if _depth > 0 and partial is not None:
+        # a previous period: its scores, plans and the pay rules' metrics are enough
+        whole = partial(start, end, segment_keys(scheme) | pay_keys(scheme))
+    else:
+        whole = source.metrics(start, end)
     agents = population(whole, scheme)
     warnings = check_inputs(whole, scheme, agents, manual, report=_depth == 0)
     segs = segments_of(scheme, start, end)
@@ -152,8 +157,14 @@ def score_segments(
     """Each segment scored with its own effective scheme; with its share's weight."""
     fired: list[FiredTrigger] = []
     per_agent: dict[str, list[tuple[SegmentLine, float | None]]] = {a: [] for a in agents}
+    partial = getattr(source, "metrics_for", None)
     for scenario, s0, s1 in segs:
-        res = whole if len(segs) == 1 else source.metrics(s0, s1)
+        if len(segs) == 1:
+            res = whole
+        elif partial is not None:
+            res = partial(s0, s1, segment_keys(scheme))
+        else:
+            res = source.metrics(s0, s1)
         name = scenario or BASE
         scores, segment_fired = score_segment(res, scheme.with_scenario(scenario), agents,
                                               manual, name)
@@ -169,6 +180,29 @@ def score_segments(
             if not any(w for _, w in per_agent[a]):
                 per_agent[a] = [(s, float(s.days)) for s, _ in per_agent[a]]
     return per_agent, fired
+
+
+def segment_keys(scheme: Scheme) -> frozenset[str]:
+    """What scoring a segment reads: items, their counts, triggers, the share by received."""
+    keys = {"received"} | {t.metric for t in scheme.triggers}
+    for item in scheme.all_items():
+        keys.add(item.key)
+        if item.count_of:
+            keys.add(item.count_of)
+    return frozenset(keys)
+
+
+def pay_keys(scheme: Scheme) -> frozenset[str]:
+    """The metrics the pay rules compete on or count, and what those are counted over."""
+    keys: set[str] = set()
+    for rule in scheme.pay.rules:
+        for key in (rule.metric, rule.count):
+            if key in BY_KEY:
+                keys.add(key)
+                count = BY_KEY[key].count_metric
+                if count:
+                    keys.add(count)
+    return frozenset(keys)
 
 
 def agent_scores(

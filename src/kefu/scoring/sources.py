@@ -74,6 +74,7 @@ class DatasetSource:
         self.qa = qa
         self._compute = compute
         self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
+        self._partial: dict[tuple[dt.date, dt.date, frozenset[str]], MetricsResult] = {}
 
     def metrics(self, start: dt.date, end: dt.date) -> MetricsResult:
         if (start, end) not in self._memo:
@@ -81,6 +82,16 @@ class DatasetSource:
                 self.dataset, start, end, self.params, qa=self.qa
             )
         return self._memo[(start, end)]
+
+    def metrics_for(self, start: dt.date, end: dt.date, keys: frozenset[str]) -> MetricsResult:
+        """Only ``keys`` (and what they divide by): a scheme's segments need no more."""
+        if (start, end) in self._memo:
+            return self._memo[(start, end)]
+        if (start, end, keys) not in self._partial:
+            self._partial[(start, end, keys)] = self._compute(
+                self.dataset, start, end, self.params, qa=self.qa, keys=keys
+            )
+        return self._partial[(start, end, keys)]
 
     def has_data(self, start: dt.date, end: dt.date) -> bool:
         """True when some agent received a buyer in the period (else it predates the data)."""
