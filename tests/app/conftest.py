@@ -93,6 +93,15 @@ def evaluation(demo_workspace: Path) -> dict[str, Any]:
     return result
 
 
+@pytest.fixture(scope="session")
+def trend(demo_workspace: Path) -> dict[str, Any]:
+    """The trend a computed run stores (services.trend_of on the same data)."""
+    from kefu.app import services
+
+    return services.trend_of(demo_workspace, services.templates()["presale"], START, END,
+                             "Asia/Shanghai")
+
+
 def _pg_reachable() -> str | None:
     try:
         engine = create_engine(PG_URL)
@@ -190,7 +199,8 @@ class Client:
 
 
 @pytest.fixture
-def world(app: Any, workspace: Path, evaluation: dict[str, Any]) -> World:
+def world(app: Any, workspace: Path, evaluation: dict[str, Any],
+          trend: dict[str, Any]) -> World:
     from kefu.app import services
 
     factory = app.state.db
@@ -205,11 +215,11 @@ def world(app: Any, workspace: Path, evaluation: dict[str, Any]) -> World:
         scheme = save_new_scheme(db, "gina", "presale", text_, "presale")
         published = Run(series=1, version=1, start=START, end=END,
                         scheme_version_id=scheme.latest.id, status=RunStatus.published,
-                        progress=100, result=evaluation, created_by="gina",
+                        progress=100, result=evaluation, trend=trend, created_by="gina",
                         published_by="gina")
         draft = Run(series=2, version=1, start=START, end=END,
                     scheme_version_id=scheme.latest.id, status=RunStatus.draft, progress=100,
-                    result=evaluation, created_by="gina")
+                    result=evaluation, trend=trend, created_by="gina")
         db.add_all([published, draft])
         db.flush()
         ids = published.id, draft.id

@@ -15,6 +15,8 @@ from kefu.app.models import Agent, LinkKind, Role, Run, User
 from kefu.app.scheme_versions import save_new_scheme
 
 PERIOD = (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+DATA_START, DATA_DAYS = dt.date(2024, 1, 1), 182
+"""The demo shop covers January to June, so June's dashboards have a trend to show."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,12 @@ def _plan(agents: list[Agent]) -> list[tuple[str, list[Role], list[tuple[LinkKin
 
 
 def setup_demo(factory: sessionmaker[Session], workspace: Path, tz: str,
-               runner: runs.Runner, messages: int = 20_000) -> list[DemoLogin]:
+               runner: runs.Runner, messages: int = 60_000) -> list[DemoLogin]:
     """Idempotent: a second call only prints the logins again."""
     if not services.workspace_agents(workspace):
         with tempfile.TemporaryDirectory() as tmp:
-            services.make_demo_shop(Path(tmp), messages=messages)
+            services.make_demo_shop(Path(tmp), messages=messages, start=DATA_START,
+                                    days=DATA_DAYS)
             services.import_uploads(workspace, sorted(Path(tmp).iterdir()), tz)
     logins = []
     with factory() as db, db.begin():

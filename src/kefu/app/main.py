@@ -47,9 +47,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_pages(app)
 
-    from kefu.app.routes import admin, api, auth, pages, runs, schemes, uploads
+    from kefu.app.routes import admin, api, auth, dashboards, pages, runs, schemes, uploads
 
-    for module in (auth, pages, runs, uploads, schemes, admin, api):
+    for module in (auth, pages, runs, dashboards, uploads, schemes, admin, api):
         app.include_router(module.router)
     return app
 

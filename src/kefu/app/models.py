@@ -152,6 +152,8 @@ class Run(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    trend: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Totals and metrics of the periods before (services.trend_periods), for dashboards."""
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=now)

@@ -35,6 +35,8 @@ class Action(StrEnum):
     edit_schemes = "edit_schemes"
     read_audit = "read_audit"
     manage_users = "manage_users"
+    director_board = "director_board"  # shop KPIs, distribution, ranking with pay
+    qa_board = "qa_board"  # automatic-check hits across the agents one sees
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -44,6 +46,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.edit_schemes: frozenset({Role.director, Role.admin}),
     Action.read_audit: frozenset({Role.director, Role.admin}),
     Action.manage_users: frozenset({Role.admin}),
+    Action.director_board: frozenset({Role.director}),
+    Action.qa_board: frozenset({Role.qa, Role.director}),
 }
 READABLE_STATES = {RunStatus.published, RunStatus.superseded}
 
@@ -174,3 +178,70 @@ def get_agent_for_user(user: User, run: Run, agent_id: str) -> dict[str, Any]:
         if row.get("agent_id") == agent_id and sees_scores(user, row):
             return _cut(user, row)
     raise NotFound()
+
+
+# ---------------------------------------------------------------------------- dashboards
+
+
+def get_team_for_user(user: User, run: Run, team: str) -> list[dict[str, Any]]:
+    """The members of a team the user sees every member of (their lead, a director or
+    QA inspector of its shop), cut to what the user may see; NotFound otherwise."""
+    members = [r for r in _run_rows(run) if r.get("team") == team]
+    if not members or not all(sees_scores(user, r) for r in members):
+        raise NotFound()
+    if not (user.has(Role.lead) or user.has(Role.director) or user.has(Role.qa)):
+        raise NotFound()  # an agent sees their team's average, never its members
+    return [_cut(user, r) for r in members]
+
+
+def led_teams(user: User, run: Run) -> list[str]:
+    """Teams of the run whose dashboard the user may open."""
+    teams = sorted({str(r.get("team")) for r in _run_rows(run) if r.get("team")})
+    out = []
+    for team in teams:
+        try:
+            get_team_for_user(user, run, team)
+        except NotFound:
+            continue
+        out.append(team)
+    return out
+
+
+def seen_agent_ids(user: User, run: Run) -> set[str]:
+    """Agents whose numbers and chats the user may see (drill-down, QA hits)."""
+    return {str(r["agent_id"]) for r in _run_rows(run) if sees_scores(user, r)}
+
+
+def _seen_shops(user: User, run: Run) -> set[str]:
+    """Shops whose aggregate KPIs the user sees: a director's or QA inspector's shops,
+    and the shop of each team a lead leads (the team against the shop)."""
+    shops = set(user.linked(LinkKind.shop)) if (
+        user.has(Role.director) or user.has(Role.qa)) else set()
+    if user.has(Role.lead):
+        led = user.linked(LinkKind.team)
+        shops |= {str(r.get("shop_id")) for r in _run_rows(run) if r.get("team") in led}
+    return shops
+
+
+def trend_view(user: User, run: Run) -> dict[str, Any]:
+    """The run's stored trend cut like its rows: the agents one sees; full series of the
+    teams one sees every member of; only the average score (mean_total) of an agent's
+    own team; shops as _seen_shops says. The trend holds no pay."""
+    trend = run.trend or {}
+    rows = _run_rows(run)
+    seen = seen_agent_ids(user, run)
+    teams: dict[str, Any] = {}
+    for team, series in (trend.get("teams") or {}).items():
+        members = [r for r in rows if r.get("team") == team]
+        if members and all(sees_scores(user, r) for r in members):
+            teams[team] = series
+        elif any(is_own(user, r) for r in members):
+            teams[team] = [None if p is None else {"mean_total": p.get("mean_total")}
+                           for p in series]
+    shops = _seen_shops(user, run)
+    return {
+        "periods": trend.get("periods") or [],
+        "agents": {a: v for a, v in (trend.get("agents") or {}).items() if a in seen},
+        "teams": teams,
+        "shops": {s: v for s, v in (trend.get("shops") or {}).items() if s in shops},
+    }

@@ -68,7 +68,7 @@ class Runner:
                 return
             yaml_text, start, end = run.scheme_version.yaml_text, run.start, run.end
         try:
-            result, manifest = services.evaluate(
+            computed = services.evaluate(
                 self.workspace, yaml_text, start, end, self.tz,
                 lambda pct, msg: self._set(run_id, progress=pct, message=msg),
             )
@@ -78,10 +78,10 @@ class Runner:
                 audit.record(db, "system", "run.failed", "run", run_id, {"error": str(exc)})
             return
         self._set(run_id, status=RunStatus.draft, progress=100, message="",
-                  result=result, manifest=manifest)
+                  result=computed.result, manifest=computed.manifest, trend=computed.trend)
         with self.factory() as db, db.begin():
             audit.record(db, "system", "run.computed", "run", run_id,
-                         {"agents": len(result.get("agents", []))})
+                         {"agents": len(computed.result.get("agents", []))})
 
 
 def create_draft(db: Session, user: User, version: SchemeVersion, start: dt.date,
@@ -103,6 +103,7 @@ def recompute(db: Session, user: User, run: Run) -> Run:
     if run.status not in (RunStatus.draft, RunStatus.failed):
         raise RunStateError("only a draft can be recomputed; a published run gets a new version")
     run.status, run.progress, run.message, run.result = RunStatus.computing, 0, "", None
+    run.trend = None
     audit.record(db, user, "run.recompute", "run", run.id)
     return run
 

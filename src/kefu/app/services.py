@@ -7,6 +7,7 @@ Routes and the CLI call these functions; they take and return plain values
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,11 +159,20 @@ def check_scheme(text: str) -> tuple[str | None, list[SchemeProblem]]:
 # ---------------------------------------------------------------------------- evaluation
 
 
+@dataclass
+class Computed:
+    """What computing a run stores: the evaluation JSON, its manifest and the trend."""
+
+    result: dict[str, Any]
+    manifest: dict[str, Any]
+    trend: dict[str, Any]
+
+
 def evaluate(
     workspace: Path, scheme_yaml: str, start: dt.date, end: dt.date, tz: str,
     progress: Progress,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`kefu evaluate` on the workspace: (the evaluation's JSON, its manifest).
+) -> Computed:
+    """`kefu evaluate` on the workspace, and the trend of the periods before it.
 
     The manifest (kefu version, options, input fingerprints, the scheme itself) is
     enough to re-derive the stored numbers (kefu.analysis.rederive).
@@ -184,10 +194,257 @@ def evaluate(
     with Analysis(workspace, analysis_options(tz=tz), progress=loading) as analysis:
         progress(40, "computing")
         evaluation = analysis.evaluate(scheme, start, end)
+        progress(60, "trend")
+        trend = _trend(analysis, scheme, start, end)
     progress(90, "storing")
     result = evaluation.to_json_dict()
     manifest: dict[str, Any] = result.pop("manifest", None) or {}
-    return result, manifest
+    return Computed(result, manifest, trend)
+
+
+def trend_of(workspace: Path, scheme_yaml: str, start: dt.date, end: dt.date,
+             tz: str) -> dict[str, Any]:
+    """The stored trend of a run computed alone (tests, runs stored before trends)."""
+    from kefu.analysis import Analysis, analysis_options
+    from kefu.scoring.scheme import parse_scheme
+
+    scheme = parse_scheme(yaml.safe_load(scheme_yaml))
+    with Analysis(workspace, analysis_options(tz=tz)) as analysis:
+        return _trend(analysis, scheme, start, end)
+
+
+# ---------------------------------------------------------------------------- trends
+
+TREND_PERIODS = 12
+"""Periods a trend chart shows; one more (a year before the run's period) is kept for 同比."""
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def trend_periods(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
+    """``count`` periods ending with start..end, oldest first: calendar months when the
+    run's period is one calendar month, otherwise periods of the same length."""
+    if start.day == 1 and end == _add_months(start, 1) - dt.timedelta(days=1):
+        firsts = [_add_months(start, -k) for k in range(count - 1, -1, -1)]
+        return [(f, _add_months(f, 1) - dt.timedelta(days=1)) for f in firsts]
+    length = (end - start).days + 1
+    return [(start - dt.timedelta(days=length * k), end - dt.timedelta(days=length * k))
+            for k in range(count - 1, -1, -1)]
+
+
+def _data_days(analysis: Any) -> tuple[dt.date, dt.date] | None:
+    import pyarrow.compute as pc
+
+    if analysis.dataset is None or analysis.dataset.messages.num_rows == 0:
+        return None
+    span = pc.min_max(analysis.dataset.messages.column("sent_local")).as_py()
+    return span["min"].date(), span["max"].date()
+
+
+def _trend(analysis: Any, scheme: Any, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Per period: every agent's total, grade and metrics, each team's and shop's metrics.
+
+    Computed by the same analysis session as the run (the same facts), for the
+    periods that hold data; a period without data is ``None`` in every series.
+    """
+    periods = trend_periods(start, end, TREND_PERIODS + 1)
+    days = _data_days(analysis)
+    size = len(periods)
+    out: dict[str, Any] = {
+        "periods": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in periods],
+        "agents": {}, "teams": {}, "shops": {},
+    }
+
+    def put(kind: str, key: str, index: int, value: dict[str, Any]) -> None:
+        out[kind].setdefault(key, [None] * size)[index] = value
+
+    for i, (s, e) in enumerate(periods):
+        if days is not None and (e < days[0] or s > days[1]):
+            continue
+        metrics = analysis.metrics(s, e).to_json_dict()
+        card = analysis.evaluate(scheme, s, e).to_json_dict()
+        scored = {a["agent_id"]: a for a in card["agents"]}
+        for agent_id, values in metrics["agents"].items():
+            row = scored.get(agent_id, {})
+            put("agents", agent_id, i, {"total": row.get("total"), "grade": row.get("grade"),
+                                        "metrics": values})
+        for team, values in metrics["teams"].items():
+            info = card["teams"].get(team, {})
+            put("teams", team, i, {"mean_total": info.get("mean_total"), "metrics": values})
+        for shop, values in metrics["shops"].items():
+            put("shops", shop, i, {"metrics": values})
+    return out
+
+
+# ---------------------------------------------------------------------------- drill-down
+
+_SESSIONS: dict[tuple[str, str], tuple[tuple[Any, ...], Any]] = {}
+_SESSION_LOCK = threading.Lock()
+"""One analysis session per workspace, shared by all requests: DuckDB serves one query at a
+time on a connection, so drill-down queries take turns (the facts are built once)."""
+
+
+def _stamp(workspace: Path) -> tuple[Any, ...]:
+    """Cheap identity of the workspace's files: an import makes a new session."""
+    return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                        for p in workspace.glob("*/*.parquet")))
+
+
+def _session(workspace: Path, tz: str) -> Any:
+    """The open session over the workspace (call with _SESSION_LOCK held)."""
+    from kefu.analysis import Analysis, analysis_options
+
+    key, stamp = (str(workspace), tz), _stamp(workspace)
+    cached = _SESSIONS.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    if cached is not None:
+        cached[1].close()
+    analysis = Analysis(workspace, analysis_options(tz=tz))
+    _SESSIONS[key] = (stamp, analysis)
+    return analysis
+
+
+def open_facts(workspace: Path, tz: str) -> None:
+    """Build the drill-down session ahead of the first request (app start)."""
+    if not any(workspace.glob("messages/*.parquet")):
+        return
+    with _SESSION_LOCK:
+        _session(workspace, tz)
+
+
+def close_facts() -> None:
+    with _SESSION_LOCK:
+        for _, analysis in _SESSIONS.values():
+            analysis.close()
+        _SESSIONS.clear()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows behind a number: column names, the rows, how many there are in all."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def evidence(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date,
+             agent_id: str | None, limit: int | None = None) -> Rows:
+    """`kefu evidence`: the rows that make ``metric`` (analysis.evidence, same facts)."""
+    with _SESSION_LOCK:
+        table = _session(workspace, tz).evidence(metric, start, end, agent_id)
+    shown = table if limit is None else table.slice(0, limit)
+    rows = [{k: _plain(v) for k, v in r.items()} for r in shown.to_pylist()]
+    return Rows(list(table.column_names), rows, table.num_rows)
+
+
+def _spans(text: str, role: str) -> list[dict[str, Any]]:
+    """The text cut into pieces, each with the automatic check that hit it (or None)."""
+    from kefu.qa.api import scan_text
+
+    hits = sorted(scan_text(text, role)["hits"], key=lambda h: (h["start"], -h["end"]))
+    pieces, at = [], 0
+    for hit in hits:
+        if hit["start"] < at:
+            continue  # overlapping hits: the first one is shown
+        if hit["start"] > at:
+            pieces.append({"text": text[at:hit["start"]], "check": None})
+        pieces.append({"text": text[hit["start"]:hit["end"]], "check": hit["check"]})
+        at = hit["end"]
+    if at < len(text):
+        pieces.append({"text": text[at:], "check": None})
+    return pieces
+
+
+def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start: dt.date,
+                  end: dt.date, conv_no: int | None = None) -> list[dict[str, Any]]:
+    """An agent's conversations with a buyer in start..end: every message (bots and
+    auto-replies too), each answer's response time and every check span."""
+    import pyarrow.compute as pc
+
+    with _SESSION_LOCK:
+        analysis = _session(workspace, tz)
+        convs = analysis.evidence("conversations", start, end, agent_id)
+        turns = analysis.evidence("avg_response_s", start, end, agent_id)
+        msgs = analysis.dataset.messages
+        mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
+                       pc.equal(msgs.column("buyer_id"), buyer_id))
+        said = msgs.filter(mask).sort_by("sent_local").to_pylist()
+    convs = convs.filter(pc.equal(convs.column("buyer_id"), buyer_id))
+    turns = turns.filter(pc.equal(turns.column("buyer_id"), buyer_id))
+    answered = {(t["conv_no"], t["answer_at"].replace(tzinfo=None)): t["response_s"]
+                for t in turns.to_pylist() if t["buyer_id"] == buyer_id and t["answered"]}
+    out = []
+    for conv in convs.to_pylist():
+        if conv["buyer_id"] != buyer_id or (conv_no is not None and conv["conv_no"] != conv_no):
+            continue
+        first, last = conv["first_at"].replace(tzinfo=None), conv["last_at"].replace(tzinfo=None)
+        messages = []
+        for m in said:
+            if not first <= m["sent_local"] <= last:
+                continue
+            role = "buyer" if m["sender"] == "buyer" else "agent"
+            text = m["content"] or ""
+            messages.append({
+                "sender": m["sender"], "auto_reply": bool(m["auto_reply"]),
+                "at": _plain(m["sent_local"]), "content": text,
+                "response_s": answered.get((conv["conv_no"], m["sent_local"]))
+                if m["sender"] == "agent" else None,
+                "pieces": _spans(text, role) if m["sender"] in ("buyer", "agent") and text
+                else [{"text": text, "check": None}],
+            })
+        out.append({**{k: _plain(v) for k, v in conv.items()}, "messages": messages})
+    return out
+
+
+HIT_CHECKS = ("forbidden", "offsite", "negative", "upset_no_empathy")
+"""The automatic-check hits the QA inspector's page lists."""
+
+
+def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
+            agent_ids: set[str]) -> list[dict[str, Any]]:
+    """Forbidden words, off-site leads and negative tone in agents' messages, and upset
+    buyers whose conversation got no empathy, for the given agents only."""
+    import pyarrow.compute as pc
+
+    with _SESSION_LOCK:
+        analysis = _session(workspace, tz)
+        messages = analysis.evidence("forbidden_hits", start, end)
+        convs = analysis.evidence("qa_score", start, end)
+    # only the flagged rows become Python objects (the period may hold millions)
+    flagged = pc.or_(pc.or_(messages.column("qa_forbidden"), messages.column("qa_offsite")),
+                     messages.column("qa_negative"))
+    messages = messages.filter(pc.and_(flagged, pc.equal(messages.column("sender"), "agent")))
+    convs = convs.filter(pc.and_(pc.fill_null(convs.column("upset"), False),
+                                 pc.invert(pc.fill_null(convs.column("empathic"), False))))
+    hits = []
+    for m in messages.to_pylist():
+        if m["agent_id"] not in agent_ids or m["sender"] != "agent":
+            continue
+        for check, flag in (("forbidden", "qa_forbidden"), ("offsite", "qa_offsite"),
+                            ("negative", "qa_negative")):
+            if m.get(flag):
+                hits.append({"check": check, "agent_id": m["agent_id"],
+                             "buyer_id": m["buyer_id"], "conv_no": m["conv_no"],
+                             "at": _plain(m["sent_at"]), "content": m["content"]})
+    for c in convs.to_pylist():
+        if c["agent_id"] in agent_ids and c.get("upset") and not c.get("empathic"):
+            hits.append({"check": "upset_no_empathy", "agent_id": c["agent_id"],
+                         "buyer_id": c["buyer_id"], "conv_no": c["conv_no"],
+                         "at": _plain(c["first_at"]), "content": ""})
+    return sorted(hits, key=lambda h: (h["at"], h["agent_id"], h["check"]))
 
 
 # ---------------------------------------------------------------------------- labels, demo
@@ -216,7 +473,8 @@ def metric_keys() -> list[str]:
     return [m.key for m in METRICS]
 
 
-def make_demo_shop(out: Path, messages: int = 20_000, agents: int = 12) -> str:
+def make_demo_shop(out: Path, messages: int = 20_000, agents: int = 12,
+                   start: dt.date = dt.date(2024, 6, 1), days: int = 30) -> str:
     from kefu.demo import DemoConfig, generate
 
-    return generate(out, DemoConfig(messages=messages, agents=agents))
+    return generate(out, DemoConfig(messages=messages, agents=agents, start=start, days=days))

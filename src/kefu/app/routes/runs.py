@@ -60,7 +60,9 @@ def _run_page(request: Request, db: DbDep, signed: Signed, run: Run, error: str 
     versions = [v for v in _versions(db, run) if permissions.may_see_run(signed.user, v)]
     return render(request, "run.html", {
         "run": run, "view": permissions.run_view(signed.user, run), "versions": versions,
-        "schemes": _schemes(db), "error": error}, signed, status_code=status_code)
+        "schemes": _schemes(db), "error": error,
+        "led_teams": permissions.led_teams(signed.user, run) if run.result else []},
+        signed, status_code=status_code)
 
 
 @router.get("/runs/{run_id}")
@@ -100,14 +102,6 @@ def run_export(db: DbDep, signed: SignedDep, run_id: int) -> Response:
         writer.writerow(line)
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="run-{run.id}.csv"'})
-
-
-@router.get("/runs/{run_id}/agents/{agent_id}")
-def agent_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-               agent_id: str) -> Response:
-    run = permissions.get_run_for_user(db, signed.user, run_id)
-    row = permissions.get_agent_for_user(signed.user, run, agent_id)
-    return render(request, "agent.html", {"run": run, "row": row}, signed)
 
 
 @router.post("/runs/{run_id}/publish")

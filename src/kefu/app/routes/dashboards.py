@@ -1,0 +1,291 @@
+"""Dashboards of every role, their chart data and XLSX exports, drill-down, report cards.
+
+Each page is built once by a *board* function (tables + charts from rows already cut
+by permissions.py); the page, its chart-data endpoint and its XLSX export all call
+that same function, so they show the same numbers under the same permissions.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from kefu.app import dashboards as dash
+from kefu.app import permissions, services
+from kefu.app.deps import DbDep, SignedDep, get_lang
+from kefu.app.models import Run, User
+from kefu.app.permissions import Action, NotFound
+from kefu.app.web import render
+
+router = APIRouter()
+EVIDENCE_SHOWN = 500
+"""Evidence rows shown on the page; the XLSX export holds all of them."""
+
+
+@dataclass
+class Board:
+    template: str
+    tables: dict[str, dash.Table] = field(default_factory=dict)
+    charts: dict[str, dash.Chart] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+Builder = Callable[[Request, User, Run, str, dict[str, str]], Board]
+
+
+def _agent_board(request: Request, user: User, run: Run, lang: str,
+                 q: dict[str, str]) -> Board:
+    row = permissions.get_agent_for_user(user, run, q.get("agent", ""))
+    view = permissions.run_view(user, run)
+    trend = permissions.trend_view(user, run)
+    team = view.teams.get(row.get("team") or "", {})
+    return Board("agent.html", dash.agent_tables(row, run.id, lang),
+                 {"agent_trend": dash.agent_trend(trend, row, lang)},
+                 {"row": row, "ranked_of": view.ranked_of, "team_info": team,
+                  "own": row["agent_id"] in view.own_ids})
+
+
+def _director_board(request: Request, user: User, run: Run, lang: str,
+                    q: dict[str, str]) -> Board:
+    permissions.require(user, Action.director_board)
+    view = permissions.run_view(user, run)
+    trend = permissions.trend_view(user, run)
+    result = run.result or {}
+    shop_kpis, alerts = dash.kpi_table(result, trend, "shop", lang)
+    team_kpis, _ = dash.kpi_table(result, trend, "team", lang)
+    keys = dash.kpi_keys(result)
+    kpi = q.get("kpi") if q.get("kpi") in keys else (keys[0] if keys else "")
+    totals, grades = dash.distribution(view.rows, lang)
+    split = dash.pay_split(view.rows)
+    charts = {"totals": totals, "grades": grades, "pay_split": dash.pay_chart(split, lang)}
+    if kpi:
+        charts["kpi_trend"] = dash.kpi_trend(trend, kpi, lang)
+    tables = {"shop_kpis": shop_kpis, "team_kpis": team_kpis,
+              "ranking": dash.ranking(view.rows, run.id, lang, view.show_pay),
+              "triggers": dash.triggers(result, lang), "segments": dash.segments(result, lang)}
+    return Board("director.html", tables, charts,
+                 {"alerts": alerts, "kpi": kpi, "kpis": keys, "split": split, "view": view})
+
+
+def _team_board(request: Request, user: User, run: Run, lang: str,
+                q: dict[str, str]) -> Board:
+    team = q.get("team", "")
+    rows = permissions.get_team_for_user(user, run, team)
+    trend = permissions.trend_view(user, run)
+    shop = str(rows[0].get("shop_id") or "")
+    result = run.result or {}
+    tables = {"members": dash.members(rows, run.id, lang),
+              "team_training": dash.team_training(rows, lang),
+              "team_vs_shop": dash.team_vs_shop(result, trend, team, shop, lang)}
+    return Board("team.html", tables, {"members": dash.members_chart(rows, lang)},
+                 {"team": team, "shop": shop})
+
+
+def _qa_board(request: Request, user: User, run: Run, lang: str,
+              q: dict[str, str]) -> Board:
+    permissions.require(user, Action.qa_board)
+    seen = permissions.seen_agent_ids(user, run)
+    names = {r["agent_id"]: r.get("name") or r["agent_id"]
+             for r in permissions.run_view(user, run).rows}
+    settings = request.app.state.settings
+    hits = services.qa_hits(settings.workspace, settings.tz, run.start, run.end, seen)
+    chart = dash.hits_chart(hits, names, lang)
+    if q.get("check"):
+        hits = [h for h in hits if h["check"] == q["check"]]
+    if q.get("agent"):
+        hits = [h for h in hits if h["agent_id"] == q["agent"]]
+    return Board("qa.html", {"hits": dash.hits_table(hits, names, run.id, lang)},
+                 {"hits": chart}, {"names": names, "checks": services.HIT_CHECKS,
+                                   "f_check": q.get("check", ""), "f_agent": q.get("agent", "")})
+
+
+BOARDS: dict[str, Builder] = {"agent": _agent_board, "director": _director_board,
+                              "team": _team_board, "qa": _qa_board}
+
+
+def _board(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
+           q: dict[str, str]) -> tuple[Run, Board]:
+    builder = BOARDS.get(page)
+    if builder is None:
+        raise NotFound()
+    run = permissions.get_run_for_user(db, signed.user, run_id)
+    if run.result is None:
+        raise NotFound()
+    return run, builder(request, signed.user, run, get_lang(request), q)
+
+
+def _show(request: Request, signed: SignedDep, run: Run, board: Board, page: str,
+          q: dict[str, str]) -> Response:
+    from urllib.parse import urlencode
+
+    return render(request, board.template, {
+        "run": run, "tables": board.tables, "charts": board.charts, "page": page,
+        "query": urlencode(q), **board.context}, signed)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}")
+def agent_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+               agent_id: str) -> Response:
+    q = {"agent": agent_id}
+    run, board = _board(request, db, signed, run_id, "agent", q)
+    return _show(request, signed, run, board, "agent", q)
+
+
+@router.get("/runs/{run_id}/director")
+def director_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+                  kpi: str = "") -> Response:
+    q = {"kpi": kpi} if kpi else {}
+    run, board = _board(request, db, signed, run_id, "director", q)
+    return _show(request, signed, run, board, "director", q)
+
+
+@router.get("/runs/{run_id}/teams/{team}")
+def team_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+              team: str) -> Response:
+    q = {"team": team}
+    run, board = _board(request, db, signed, run_id, "team", q)
+    return _show(request, signed, run, board, "team", q)
+
+
+@router.get("/runs/{run_id}/qa")
+def qa_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, check: str = "",
+            agent: str = "") -> Response:
+    q = {k: v for k, v in (("check", check), ("agent", agent)) if v}
+    run, board = _board(request, db, signed, run_id, "qa", q)
+    return _show(request, signed, run, board, "qa", q)
+
+
+@router.get("/runs/{run_id}/charts/{page}/{chart}.json")
+def chart_data(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
+               chart: str) -> Response:
+    """A chart's data (ECharts reads it; the same numbers as the table beside it)."""
+    _, board = _board(request, db, signed, run_id, page, dict(request.query_params))
+    found = board.charts.get(chart)
+    if found is None:
+        raise NotFound()
+    return JSONResponse(found.to_json())
+
+
+@router.get("/runs/{run_id}/export/{page}/{table}.xlsx")
+def export_table(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
+                 table: str) -> Response:
+    """Any table a dashboard shows (a chart's too), same columns, same cut."""
+    run, board = _board(request, db, signed, run_id, page, dict(request.query_params))
+    found = board.tables.get(table) or (
+        board.charts[table].table if table in board.charts else None)
+    if found is None:
+        raise NotFound()
+    return _xlsx(found, f"run-{run.id}-{page}-{table}.xlsx")
+
+
+def _xlsx(table: dash.Table, filename: str) -> Response:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = table.key[:31]
+    sheet.append([c.label for c in table.columns])
+    for row in table.rows:
+        sheet.append([_cell(row.get(c.key)) for c in table.columns])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(out.getvalue(), media_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- drill-down
+
+
+def _evidence(request: Request, db: DbDep, signed: SignedDep, run_id: int, agent_id: str,
+              metric: str, limit: int | None) -> tuple[Run, dict[str, Any], dash.Table, int]:
+    run = permissions.get_run_for_user(db, signed.user, run_id)
+    row = permissions.get_agent_for_user(signed.user, run, agent_id)
+    if metric not in services.metric_keys():
+        raise NotFound()
+    settings = request.app.state.settings
+    try:
+        rows = services.evidence(settings.workspace, settings.tz, metric, run.start, run.end,
+                                 agent_id, limit)
+    except ValueError:
+        raise NotFound() from None
+    table = dash.evidence_table(rows, run.id, agent_id, metric, get_lang(request))
+    return run, row, table, rows.total
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}.xlsx")
+def evidence_export(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+                    agent_id: str, metric: str) -> Response:
+    run, _, table, _ = _evidence(request, db, signed, run_id, agent_id, metric, None)
+    return _xlsx(table, f"run-{run.id}-evidence-{metric}.xlsx")
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}")
+def evidence_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+                  agent_id: str, metric: str) -> Response:
+    run, row, table, total = _evidence(request, db, signed, run_id, agent_id, metric,
+                                       EVIDENCE_SHOWN)
+    value = (row.get("metrics") or {}).get(metric)
+    return render(request, "evidence.html", {"run": run, "row": row, "evidence": table,
+                                             "total": total, "metric": metric,
+                                             "value": value}, signed)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/chats/{buyer_id}")
+def chat_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, agent_id: str,
+              buyer_id: str, conv: int | None = None) -> Response:
+    """A buyer's conversations with the agent: every message, response times, check spans."""
+    run = permissions.get_run_for_user(db, signed.user, run_id)
+    row = permissions.get_agent_for_user(signed.user, run, agent_id)
+    settings = request.app.state.settings
+    found = services.conversations(settings.workspace, settings.tz, agent_id, buyer_id,
+                                   run.start, run.end, conv)
+    if not found:
+        raise NotFound()
+    return render(request, "chat.html", {"run": run, "row": row, "buyer_id": buyer_id,
+                                         "conversations": found}, signed)
+
+
+# ---------------------------------------------------------------------------- report card
+
+
+def _card(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+          agent_id: str, pdf: bool = False) -> Response:
+    q = {"agent": agent_id}
+    run, board = _board(request, db, signed, run_id, "agent", q)
+    return render(request, "card.html", {"run": run, "tables": board.tables, "pdf": pdf,
+                                         **board.context}, signed)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/card")
+def card_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+              agent_id: str) -> Response:
+    """The printable monthly report card (绩效考核表)."""
+    return _card(request, db, signed, run_id, agent_id)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/card.pdf")
+def card_pdf(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+             agent_id: str) -> Response:
+    """The report card as PDF (WeasyPrint; the Chinese font is embedded)."""
+    from weasyprint import CSS, HTML
+
+    from kefu.app.main import STATIC
+
+    html = bytes(_card(request, db, signed, run_id, agent_id, pdf=True).body).decode("utf-8")
+    # no base URL and no links: WeasyPrint fetches nothing; the stylesheet is read here
+    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STATIC / "card.css"))])
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="card-{run_id}.pdf"'})
