@@ -93,7 +93,7 @@ def test_csv_timestamps_are_wall_clock_text(shop_dir: Path) -> None:
 def test_regenerating_replaces_other_format(tmp_path: Path) -> None:
     generate(tmp_path, DemoConfig(messages=300))
     generate(tmp_path, DemoConfig(messages=300, file_format="parquet"))
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".parquet"] * 6
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".parquet"] * len(TABLES)
 
 
 def test_agents_teams_roles_and_shops(tables: dict[str, pa.Table]) -> None:

@@ -234,30 +234,43 @@ def evidence(
     data: DataOpt,
     start: StartOpt,
     end: EndOpt,
-    metric: Annotated[str, typer.Option("--metric", help="metric key, e.g. avg_response_s")],
     options: AnalysisOptions,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="metric key, e.g. avg_response_s")
+    ] = None,
+    filtered: Annotated[bool, typer.Option(
+        "--filtered", help="list the rows the reception filters removed, with the reason")
+    ] = False,
     agent: Annotated[
         str | None, typer.Option("--agent", help="agent_id (default: every agent)")
     ] = None,
     format: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
     out: OutOpt = None,
 ) -> None:
-    """The rows behind a number (drill-down): buyer-days, turns, orders, ratings …"""
+    """The rows behind a number (drill-down): buyer-days, turns, orders, ratings …
+
+    With --filtered: every row the reception filters removed, and why."""
     if format not in ("csv", "xlsx"):
         fail(f"--format must be csv or xlsx, not {format!r}")
     if format == "xlsx" and out is None:
         fail("--format xlsx needs --out FILE")
+    if (metric is None) == (not filtered):
+        fail("give --metric KEY, or --filtered (the rows the filters removed)")
     first, last = period(start, end)
     check_out(out)
     with open_analysis(data, options) as analysis:
-        table = checked(lambda: analysis.evidence(metric, first, last, agent))
+        if filtered:
+            table = analysis.filtered_rows(first, last, agent)
+        else:
+            assert metric is not None
+            table = checked(lambda: analysis.evidence(metric, first, last, agent))
     frame = table.to_pandas()
     if format == "xlsx":
         for name in frame.columns:  # Excel keeps no time zones: show the shop's wall clock
             if getattr(frame[name].dtype, "tz", None) is not None:
                 frame[name] = frame[name].dt.tz_localize(None)
         assert out is not None
-        frame.to_excel(out, index=False, sheet_name=metric[:31])
+        frame.to_excel(out, index=False, sheet_name=(metric or "filtered")[:31])
         return
     write_output(frame.to_csv(index=False), out)
 
@@ -463,6 +476,60 @@ def training(
     with open_analysis(data, options) as analysis:
         result = checked(lambda: analysis.training(sch, first, last, manual, history))
     write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+
+
+class TrendBy(StrEnum):
+    month = "month"
+    week = "week"
+
+
+class TrendLevel(StrEnum):
+    agent = "agent"
+    team = "team"
+    shop = "shop"
+
+
+@app.command()
+@with_analysis_options
+def trend(
+    data: DataOpt,
+    metric: Annotated[str, typer.Option("--metric", help="metric key, e.g. conversion_rate")],
+    end: EndOpt,
+    options: AnalysisOptions,
+    periods: Annotated[int, typer.Option("--periods", help="number of periods")] = 12,
+    by: Annotated[TrendBy, typer.Option("--by", help="month or week")] = TrendBy.month,
+    level: Annotated[TrendLevel, typer.Option("--level", help="agent, team or shop")] = (
+        TrendLevel.agent
+    ),
+    format: Annotated[str, typer.Option("--format", help="json, csv or xlsx")] = "json",
+    out: OutOpt = None,
+) -> None:
+    """A metric over the last N months or weeks per agent/team/shop, with 环比 and 同比."""
+    import pandas as pd
+
+    from kefu.analysis.trend import trend as compute_trend
+
+    if format not in ("json", "csv", "xlsx"):
+        fail(f"--format must be json, csv or xlsx, not {format!r}")
+    if format == "xlsx" and out is None:
+        fail("--format xlsx needs --out FILE")
+    last = parse_day(end, "--end")
+    with open_analysis(data, options) as analysis:
+        result = checked(lambda: compute_trend(
+            analysis, metric, last, periods, by.value, level.value))
+    if format == "json":
+        write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+        return
+    frame = pd.DataFrame(result["rows"])
+    if format == "csv":
+        write_output(frame.to_csv(index=False), out)
+        return
+    from kefu.metrics.export import manifest_sheet
+
+    assert out is not None
+    with pd.ExcelWriter(out, engine="openpyxl") as xlsx:
+        frame.to_excel(xlsx, index=False, sheet_name="trend")
+        manifest_sheet(xlsx.book, result["manifest"])
 
 
 from kefu.cli_platforms import compare_report, profiles  # noqa: E402

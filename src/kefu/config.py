@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,30 @@ from pydantic_settings import (
 )
 
 DEFAULT_TZ = "Asia/Shanghai"
+
+
+US_PER_MIN = 60_000_000
+MIN_PER_DAY = 24 * 60
+
+
+def clock_minutes(text: str, allow_24: bool = False) -> int:
+    """Minutes after midnight of ``HH:MM`` (``24:00`` only where ``allow_24``)."""
+    hh, sep, mm = text.strip().partition(":")
+    if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2):
+        raise ValueError(f"{text!r} is not a time HH:MM")
+    minutes = int(hh) * 60 + int(mm)
+    if int(mm) > 59 or minutes > MIN_PER_DAY or (minutes == MIN_PER_DAY and not allow_24):
+        raise ValueError(f"{text!r} is not a time of day")
+    return minutes
+
+
+def split_list(text: str | None) -> list[str]:
+    """A comma list (either comma, 、 or ，) as its non-empty, stripped items."""
+    if not text:
+        return []
+    for sep in ("，", "、"):
+        text = text.replace(sep, ",")
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def config_file() -> Path:
@@ -36,6 +60,85 @@ class MetricParams(BaseModel):
     )
     repeat_window_h: float = Field(48, ge=0, description="repeat-contact look-ahead, hours")
     tz: str = Field(DEFAULT_TZ, description="the shop's time zone (IANA name)")
+    # Settings shops expect (issue 10); every default leaves metrics.md's numbers unchanged.
+    business_hours: str | None = Field(
+        None, description="HH:MM-HH:MM; response clocks pause outside (default: all day)"
+    )
+    day_cutoff: str = Field(
+        "00:00", description="业务天分割点 HH:MM: business days (buyer-days, periods) start here"
+    )
+    turn_cap_s: float | None = Field(
+        None, gt=0, description="a buyer turn counts at most this many seconds (default: no cap)"
+    )
+    unanswered_turns: Literal["exclude", "cap"] = Field(
+        "exclude", description="unanswered turns in response times: exclude, or count as the cap"
+    )
+    conversion_basis: Literal["order", "payment"] = Field(
+        "order", description="下单/付款判定: an inquiry converts by the order's or payment's time"
+    )
+    final_payment_days: int | None = Field(
+        None, ge=0, description="最终付款: an order counts if paid by its day + N (pre-sale)"
+    )
+    transfer_credit: Literal["last_touch", "most_turns"] = Field(
+        "last_touch", description="who a transferred sale is credited to"
+    )
+    transfer_markers: str = Field(
+        "转接,转交", description="comma list: a system message with one of these is a transfer"
+    )
+    filter_buyers: str | None = Field(
+        None, description="comma list of the shop's own buyer accounts, filtered out"
+    )
+    filter_self_chat: bool = Field(
+        False, description="filter chats whose buyer is one of the shop's agent accounts"
+    )
+    filter_empty_chats: bool = Field(
+        False, description="filter buyer-days whose buyer messages are all empty"
+    )
+    min_buyer_messages: int = Field(
+        0, ge=0, description="filter buyer-days with fewer buyer messages (0: off)"
+    )
+    secret_phrases: str | None = Field(
+        None, description="comma list of 暗语 test phrases: their buyer-days are filtered"
+    )
+    filter_order_status: str | None = Field(
+        None, description="orders whose status contains this text (e.g. 补单) are filtered"
+    )
+    late_grace_min: float = Field(
+        0, ge=0, description="minutes after a shift's start before a first login is late"
+    )
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        start, sep, end = value.replace("–", "-").replace("~", "-").partition("-")
+        if not sep:
+            raise ValueError(f"{value!r} is not HH:MM-HH:MM")
+        opens, closes = clock_minutes(start), clock_minutes(end, allow_24=True)
+        if opens == closes % MIN_PER_DAY:
+            raise ValueError(f"{value!r}: opening and closing time are the same")
+        return f"{start.strip()}-{end.strip()}"
+
+    @field_validator("day_cutoff")
+    @classmethod
+    def _cutoff(cls, value: str) -> str:
+        clock_minutes(value)
+        return value.strip()
+
+    @property
+    def business_window_us(self) -> tuple[int, int] | None:
+        """(opening, closing) as microseconds after local midnight; closing may be < opening
+        (a window over midnight, e.g. 20:00-02:00)."""
+        if self.business_hours is None:
+            return None
+        start, _, end = self.business_hours.partition("-")
+        return clock_minutes(start) * US_PER_MIN, clock_minutes(end, True) * US_PER_MIN
+
+    @property
+    def day_cutoff_us(self) -> int:
+        """The business day's start, microseconds after local midnight (0: midnight)."""
+        return clock_minutes(self.day_cutoff) * US_PER_MIN
 
 
 class AnalysisFields(MetricParams):

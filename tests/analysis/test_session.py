@@ -112,6 +112,43 @@ def test_a_workspace_keeps_check_verdicts_and_reuses_them(
     assert any(first.agents[a][k] for a in first.agents for k in quality)
 
 
+def test_a_scheme_with_params_is_evaluated_under_them(folder: Path, tmp_path: Path) -> None:
+    """A scheme's params: block overrides the analysis options for its evaluation only."""
+    import yaml
+
+    from kefu.scoring.scheme import TEMPLATES_DIR, SchemeError, parse_scheme
+
+    data = yaml.safe_load((TEMPLATES_DIR / "presale.yaml").read_text(encoding="utf-8"))
+    params = {"business_hours": "09:00-18:00", "turn_cap_s": 120, "transfer_credit": "most_turns"}
+    scheme = parse_scheme({**data, "params": params})
+    with Analysis(folder, analysis_options(qa=False)) as analysis:
+        plain = analysis.evaluate("presale", *JUNE).to_json_dict()
+        own = analysis.evaluate(scheme, *JUNE).to_json_dict()
+        default_metrics = analysis.metrics(*JUNE)
+        compared = analysis.whatif("presale", scheme, *JUNE)
+    totals = {a["agent_id"]: (a["total_a"], a["total_b"]) for a in compared["agents"]}
+    own_totals = {a["agent_id"]: a["total"] for a in own["agents"]}
+    for a in plain["agents"]:  # each scheme under its own params
+        assert totals[a["agent_id"]] == (a["total"], own_totals[a["agent_id"]])
+    with Analysis(folder, analysis_options(qa=False, **params)) as direct:
+        expected = direct.metrics(*JUNE)
+    for agent in own["agents"]:
+        assert agent["metrics"]["avg_response_s"] == \
+            expected.agents[agent["agent_id"]]["avg_response_s"]
+    plain_avg = {a["agent_id"]: a["metrics"]["avg_response_s"] for a in plain["agents"]}
+    changed = [a for a in own["agents"]
+               if a["metrics"]["avg_response_s"] != plain_avg[a["agent_id"]]]
+    assert changed  # the options really changed the numbers the scheme scored
+    assert own["manifest"]["scheme"]["sha256"] != plain["manifest"]["scheme"]["sha256"]
+    # the session's own numbers are untouched
+    assert default_metrics.agents == Analysis(folder, analysis_options(qa=False)).metrics(
+        *JUNE).agents
+    for bad, message in (({"tz": "UTC"}, "time zone"), ({"day_cutof": "03:00"}, "unknown"),
+                         ({"day_cutoff": "3 am"}, "HH:MM")):
+        with pytest.raises(SchemeError, match=message):
+            parse_scheme({**data, "params": bad})
+
+
 class _FullMetricsOnly:
     """The session's source without metrics_for: every period computed in full."""
 

@@ -44,7 +44,7 @@ def test_records_build_a_typed_dataset() -> None:
 
 def test_every_table_has_the_documented_columns() -> None:
     result = load_records({"agents": AGENTS, "messages": [], "orders": [], "ratings": [],
-                           "cases": [], "sessions": []})
+                           "cases": [], "sessions": [], "shifts": []})
     for name, table in TABLES.items():
         loaded = result.dataset.table(name)
         assert loaded is not None and loaded.num_rows == (name == "agents")

@@ -55,3 +55,33 @@ def test_spark_matches_duckdb_on_every_metric() -> None:
     assert on_spark.shops == on_duckdb.shops
     assert on_duckdb.agents[A]["online_hours"] == 4  # the data exercise real values
     assert on_duckdb.agents[B]["sales_amount"] == 100
+
+
+@pytest.mark.parametrize(
+    ("shop", "start", "end", "options"),
+    [
+        ("_hours_shop", "2024-06-01", "2024-06-02", {"business_hours": "08:00-23:00"}),
+        ("_cut_shop", "2024-06-01", "2024-06-02", {"day_cutoff": "03:00"}),
+        ("_cap_shop", "2024-06-01", "2024-06-01",
+         {"turn_cap_s": 60, "unanswered_turns": "cap"}),
+        ("_sales_shop", "2024-06-01", "2024-06-30",
+         {"conversion_basis": "payment", "final_payment_days": 7}),
+        ("_transfer_shop", "2024-06-01", "2024-06-01", {"transfer_credit": "most_turns"}),
+        ("test_attendance._shop", "2024-06-03", "2024-06-05",
+         {"late_grace_min": 0.5, "day_cutoff": "03:00"}),
+        ("test_filters._shop", "2024-06-01", "2024-06-02",
+         {"min_buyer_messages": 2, "filter_order_status": "补单"}),
+    ],
+)
+def test_spark_matches_duckdb_under_every_option(
+    shop: str, start: str, end: str, options: dict[str, object]
+) -> None:
+    import importlib
+
+    module, _, name = shop.rpartition(".")
+    ds = getattr(importlib.import_module(f"tests.metrics.{module or 'test_options'}"), name)()
+    on_duckdb = run(ds, start, end, **options)
+    on_spark = run(ds, start, end, engine="spark", **options)
+    assert on_spark.agents == on_duckdb.agents
+    assert on_spark.teams == on_duckdb.teams
+    assert on_spark.shops == on_duckdb.shops

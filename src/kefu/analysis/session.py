@@ -15,6 +15,7 @@ Every result carries a manifest (kefu.manifest) that is enough to re-derive it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,11 +24,14 @@ import pyarrow as pa
 
 from kefu.analysis.check_cache import checked_flags
 from kefu.analysis.manifest import Manifest, input_fingerprints
+from kefu.config import MetricParams
 from kefu.ingest import Dataset, LoadResult, RowError, load_dir
 from kefu.ingest.load import ProgressCallback
 from kefu.metrics import MetricsResult
+from kefu.metrics.clock import with_option_columns
 from kefu.metrics.engine import build_context, collect, connect, for_period
 from kefu.metrics.evidence import evidence_rows
+from kefu.metrics.filters import apply_filters, empty_report, report_for
 from kefu.options import AnalysisOptions
 from kefu.scoring.evaluate import Evaluation, evaluate
 from kefu.scoring.reported import FilledSource, folder_source, has_messages
@@ -36,6 +40,14 @@ from kefu.scoring.sources import DatasetSource, Manual, Source, load_history, lo
 from kefu.scoring.whatif import whatif
 
 History = dict[tuple[dt.date, dt.date], dict[str, Any]]
+
+
+# Metric parameters the cluster path does not apply yet (business clock, day cut,
+# caps, payment basis, transfers' credit, reception filters, attendance grace).
+SHOP_SETTINGS = tuple(
+    name for name in MetricParams.model_fields
+    if name not in ("session_gap_min", "response_target_s", "conversion_window_days",
+                    "repeat_window_h", "tz"))
 
 
 class Analysis:
@@ -54,6 +66,9 @@ class Analysis:
         self._con: Any = None
         self.on_cluster = False
         self._memo: dict[tuple[dt.date, dt.date], MetricsResult] = {}
+        self._variants: dict[str, Analysis] = {}
+        self.loaded: Dataset | None = None  # as read, before any reception filter
+        self.filtered: pa.Table = empty_report()
         reported = folder_source(data, self.options.tz) if isinstance(data, Path) else None
         if isinstance(data, Path):
             self.data_path: Path | None = data
@@ -68,7 +83,9 @@ class Analysis:
         if isinstance(data, Path) and self.options.reads_on_cluster:
             self._build_on_cluster(data)
         else:
-            self.dataset = data if isinstance(data, Dataset) else self._loaded(data, progress)
+            self.loaded = data if isinstance(data, Dataset) else self._loaded(data, progress)
+            # reception filters (default: none); every removed row is kept with its reason
+            self.dataset, self.filtered = apply_filters(self.loaded, self.options.params)
             self._build_facts()
         assert self.dataset is not None
         computed = DatasetSource(
@@ -92,8 +109,13 @@ class Analysis:
                 self.dataset.messages, self.options.lexicons, self.data_path
             )
         elif "content" in self.dataset.messages.column_names:
-            # the text is only read by the checks: free it before the heavy part
-            self.dataset.messages = self.dataset.messages.drop_columns(["content"])
+            # the text is only read by the checks, the filters (done) and the transfer
+            # marks (system messages): free the rest before the heavy part
+            flags = with_option_columns(None, self.dataset.messages, self.options.params)
+            both = (self.dataset,) if self.loaded is self.dataset else (self.dataset, self.loaded)
+            for held in both:
+                if held is not None:
+                    held.messages = _system_text_only(held.messages)
         self._con = connect(self.options.engine)
         try:
             self._context = build_context(
@@ -112,6 +134,14 @@ class Analysis:
         from kefu.metrics.spark_inputs import build_spark_context, summary_dataset
 
         o = self.options
+        shop_settings = sorted(
+            name for name in SHOP_SETTINGS
+            if getattr(o.params, name) != MetricParams.model_fields[name].default)
+        if shop_settings:
+            raise ValueError(
+                "--engine spark reads the data on the cluster, where these settings are "
+                f"not applied yet: {', '.join(shop_settings)}; run them on the embedded "
+                "engine (or local Spark)")
         if o.qa:
             raise ValueError(
                 "--engine spark reads the data on the cluster, where the automatic text "
@@ -175,6 +205,12 @@ class Analysis:
                              "use --engine duckdb for kefu evidence")
         return evidence_rows(for_period(self._context, start, end), self.dataset, metric, agent_id)
 
+    def filtered_rows(
+        self, start: dt.date, end: dt.date, agent_id: str | None = None
+    ) -> pa.Table:
+        """The rows the reception filters removed on days start..end, with the reason."""
+        return report_for(self.filtered, start, end, agent_id)
+
     def evaluate(
         self,
         scheme: Scheme | Path | str,
@@ -186,10 +222,30 @@ class Analysis:
         """The scheme applied to start..end: points, totals, grades, ranks, pay, plans."""
         sch = scheme if isinstance(scheme, Scheme) else load_scheme(scheme)
         man, hist = _manual(manual), _history(history)
-        ev = evaluate(self.source, sch, start, end, man, hist)
+        ev = evaluate(self._source_for(sch), sch, start, end, man, hist)
         ev.warnings = self.warnings + ev.warnings
         ev.manifest = self.manifest(start, end, sch, man, history).to_json_dict()
         return ev
+
+    def _source_for(self, scheme: Scheme) -> Source:
+        """The metrics a scheme reads: this session's, or, when the scheme sets its own
+        metric options (``params:``), a session on the same data with those options."""
+        if not scheme.params or self.loaded is None:
+            return self.source
+        options = AnalysisOptions.model_validate({**self.options.model_dump(), **scheme.params})
+        if options == self.options:
+            return self.source
+        text_filters = ("secret_phrases", "filter_empty_chats")
+        if not self.options.qa and any(
+            getattr(options, k) != getattr(self.options, k) for k in text_filters
+        ):
+            raise ValueError(f"scheme {scheme.name}: params set a text filter "
+                             f"({', '.join(text_filters)}), which needs the message text: "
+                             "run with the quality checks on, or set it on the command")
+        key = json.dumps(scheme.params, sort_keys=True, default=str)
+        if key not in self._variants:
+            self._variants[key] = Analysis(self.loaded, options)
+        return self._variants[key].source
 
     def whatif(
         self,
@@ -203,7 +259,8 @@ class Analysis:
         """Both schemes on the same facts: rank and grade changes, pay difference."""
         a = scheme_a if isinstance(scheme_a, Scheme) else load_scheme(scheme_a)
         b = scheme_b if isinstance(scheme_b, Scheme) else load_scheme(scheme_b)
-        out = whatif(self.source, a, b, start, end, _manual(manual), _history(history))
+        out = whatif(self._source_for(a), a, b, start, end, _manual(manual), _history(history),
+                     source_b=self._source_for(b))
         out["warnings"] = self.warnings + out["warnings"]
         out["manifest"] = self.manifest(start, end).to_json_dict()
         return out
@@ -244,6 +301,8 @@ class Analysis:
     # --- life cycle ---------------------------------------------------------------
 
     def close(self) -> None:
+        for variant in getattr(self, "_variants", {}).values():
+            variant.close()
         con, self._con = getattr(self, "_con", None), None
         if con is not None:
             con.disconnect()
@@ -258,6 +317,16 @@ class Analysis:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _system_text_only(messages: pa.Table) -> pa.Table:
+    """The messages with text kept for system messages only (transfer marks)."""
+    import pyarrow.compute as pc
+
+    index = messages.column_names.index("content")
+    system = pc.equal(messages.column("sender"), "system")
+    kept = pc.if_else(system, messages.column("content"), pa.scalar(None, pa.string()))
+    return messages.set_column(index, "content", kept)
 
 
 def _manual(manual: Manual | Path | None) -> Manual | None:

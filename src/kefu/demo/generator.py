@@ -26,7 +26,7 @@ BUYER, AGENT, BOT, SYSTEM = 0, 1, 2, 3
 PRESALE, AFTERSALE = 0, 1
 DAY = 86_400
 HOUR = 3_600
-TABLE_NAMES = ("agents", "messages", "orders", "ratings", "cases", "sessions")
+TABLE_NAMES = ("agents", "messages", "orders", "ratings", "cases", "sessions", "shifts")
 FILE_FORMATS = ("csv", "parquet")
 
 # Relative chat volume per local hour: quiet nights, peaks 10-12 and 20-23.
@@ -99,6 +99,7 @@ class DemoShop:
     sessions: pa.Table
     conversations: int
     config: DemoConfig
+    shifts: pa.Table | None = None
 
     def tables(self) -> dict[str, pa.Table]:
         return {name: getattr(self, name) for name in TABLE_NAMES}
@@ -904,7 +905,9 @@ def build(config: DemoConfig) -> DemoShop:
     orders = _orders_table(oc, refund_rows, refund_amounts, shops, buyer_names)
     ratings = _ratings(rng, ag, conv, conv_end, last_unanswered, v, shops, agent_ids, buyer_names)
     sessions = _sessions(rng, ag, t0, config.days, agent_ids)
-    return DemoShop(agents, messages, orders, ratings, cases, sessions, len(conv), config)
+    shifts = _shifts(ag, config.start)
+    return DemoShop(agents, messages, orders, ratings, cases, sessions, len(conv), config,
+                    shifts)
 
 
 def _buyer_names(rng: np.random.Generator, n: int) -> pa.Array:
@@ -1171,6 +1174,24 @@ def _sessions(
             "status": _dictionary(statuses[order], ["online", "busy", "away"]),
         }
     )
+
+
+def _shifts(ag: _Agents, first_day: dt.date) -> pa.Table:
+    """The weekly shift table (排班) the sessions follow: presale 08:00, the presale late
+    shift 14:30, after-sales 09:00, every weekday; one dated change on the first day.
+
+    Drawn without the random generator, so the other tables keep their bytes."""
+    rows: list[tuple[str, str | None, str | None, str, str]] = []
+    for i in np.flatnonzero(ag.load > 0):
+        presale = ag.role[i] != "aftersale"
+        start, end = ("14:30", "23:30") if presale and i % 2 == 1 else (
+            ("08:00", "17:00") if presale else ("09:00", "18:00"))
+        rows += [(ag.ids[i], None, str(w), start, end) for w in range(1, 8)]
+    if rows:
+        agent, _, _, _, _ = rows[0]
+        rows.append((agent, first_day.isoformat(), None, "10:00", "19:00"))
+    names = ("agent_id", "day", "weekday", "start", "end")
+    return pa.table({n: pa.array([r[k] for r in rows], pa.string()) for k, n in enumerate(names)})
 
 
 def write(shop: DemoShop, out: Path, file_format: str = "csv") -> None:

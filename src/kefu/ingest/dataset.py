@@ -21,6 +21,7 @@ class Dataset:
     ratings: pa.Table | None = None
     cases: pa.Table | None = None
     sessions: pa.Table | None = None
+    shifts: pa.Table | None = None
     tz: str = "Asia/Shanghai"
 
     def table(self, name: str) -> pa.Table | None:

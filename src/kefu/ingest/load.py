@@ -38,7 +38,7 @@ from kefu.ingest.validate import (
 ProgressCallback = Callable[[int, int, str], None]
 """(bytes read, bytes in all, label) → None: for a terminal bar or a web page; the
 core never draws one itself."""
-AGENT_TABLES = ("messages", "ratings", "cases", "sessions")
+AGENT_TABLES = ("messages", "ratings", "cases", "sessions", "shifts")
 
 
 @dataclass
@@ -298,6 +298,7 @@ def assemble(typed: dict[str, list[TypedFile]], tz: str, skip_bad_rows: bool) ->
         ratings=final.get("ratings"),
         cases=final.get("cases"),
         sessions=final.get("sessions"),
+        shifts=final.get("shifts"),
         tz=tz,
     )
     return LoadResult(dataset, errors, warnings)

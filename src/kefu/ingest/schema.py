@@ -158,6 +158,19 @@ SESSIONS = Table(
     key=(),
 )
 
+SHIFTS = Table(
+    "shifts",
+    (
+        Column("agent_id", Kind.TEXT),
+        Column("day", Kind.TEXT, required=False, help="YYYY-MM-DD; empty = every weekday"),
+        Column("weekday", Kind.TEXT, required=False, help="1 Monday … 7 Sunday (when no day)"),
+        Column("start", Kind.TEXT, help="shift start HH:MM (wall clock)"),
+        Column("end", Kind.TEXT, required=False, default="", help="shift end HH:MM"),
+    ),
+    key=(),
+    help="optional shift table (排班): late starts are judged against it",
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (AGENTS, MESSAGES, ORDERS, RATINGS, CASES, SESSIONS)
+    t.name: t for t in (AGENTS, MESSAGES, ORDERS, RATINGS, CASES, SESSIONS, SHIFTS)
 }

@@ -21,14 +21,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
-from kefu.metrics import cases, sales, satisfaction, service
+from kefu.metrics import attendance, cases, sales, satisfaction, service, transfers
+from kefu.metrics.clock import message_columns, with_day_cutoff
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
+from kefu.metrics.filters import filtered
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY, METRICS, QUALITY_KEYS
 from kefu.metrics.result import MetricsResult, Values
 
-FAMILIES: tuple[ModuleType, ...] = (service, sales, satisfaction, cases)
+FAMILIES: tuple[ModuleType, ...] = (
+    service, sales, satisfaction, cases, transfers, attendance
+)
 
 
 def compute(
@@ -48,6 +52,7 @@ def compute(
     """
     params = params or MetricParams(tz=dataset.tz)
     check_period(start, end)
+    dataset = filtered(dataset, params)  # reception filters (default: none)
     con = connect(engine)
     try:
         ctx = build_context(con, dataset, params, qa=qa, flags=flags)
@@ -72,7 +77,7 @@ def families(qa: bool) -> list[ModuleType]:
 def for_period(ctx: Context, start: dt.date, end: dt.date) -> Context:
     """The same facts, read for the days start..end."""
     check_period(start, end)
-    return replace(ctx, period=period_of(start, end, ctx.params.tz))
+    return replace(ctx, period=period_of(start, end, ctx.params.tz, ctx.params.day_cutoff_us))
 
 
 def connect(engine: str) -> Any:
@@ -85,13 +90,15 @@ def connect(engine: str) -> Any:
     raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")
 
 
-def period_of(start: dt.date, end: dt.date, tz: str) -> Period:
+def period_of(start: dt.date, end: dt.date, tz: str, cutoff_us: int = 0) -> Period:
+    """The days start..end; each day begins at the business-day cut (default 00:00)."""
     zone = ZoneInfo(tz)
     epoch = dt.date(1970, 1, 1)
+    cut = dt.timedelta(microseconds=cutoff_us)
 
     def utc_us(day: dt.date) -> int:
-        local_midnight = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
-        return int(local_midnight.timestamp()) * US_PER_S
+        local_start = dt.datetime(day.year, day.month, day.day) + cut
+        return int(local_start.replace(tzinfo=zone).timestamp()) * US_PER_S
 
     return Period(
         first_day=(start - epoch).days,
@@ -283,7 +290,7 @@ def prepare_agents(agents: pa.Table, codes: Encoding, shops: list[str]) -> pa.Ta
 PER_AGENT_TABLES: dict[str, tuple[list[str], dict[str, str]]] = {
     "ratings": (["score"], {"rated_at": "d"}),
     "cases": (["kind", "platform_intervened"], {"opened_at": "ud", "closed_at": "u"}),
-    "sessions": (["status"], {"started_at": "u", "ended_at": "u"}),
+    "sessions": (["status"], {"started_at": "uld", "ended_at": "u"}),
 }
 
 
@@ -310,12 +317,11 @@ def build_context(
     if params.tz != dataset.tz:
         # days were taken at load time; mixing zones would shift day boundaries
         raise ValueError(f"data was loaded in {dataset.tz} but the run asks for {params.tz}")
+    # per-message columns: the checks' flags and the options' own (kefu.metrics.clock);
+    # then local times moved to the business-day cut
+    extra = message_columns(flags, dataset.messages, params, qa)
+    dataset = with_day_cutoff(dataset, params)
     codes = Encoding(dataset)
-    extra = flags
-    if qa and extra is None:
-        from kefu.metrics.quality import message_flags
-
-        extra = message_flags(dataset.messages)
     # Spark gets the window definition of seq/prev_us (facts.add_thread_order)
     prepared = prepare_messages(dataset.messages, codes, extra, presort=_is_duckdb(con))
     messages = _register(con, "messages", prepared)
@@ -329,6 +335,12 @@ def build_context(
         for name, (keep, times) in PER_AGENT_TABLES.items()
         if (table := dataset.table(name)) is not None
     }
+    held: dict[str, Any] = {
+        "agent_ids": codes.agent_ids.to_pylist(), "codes": codes, "agent_shops": shops,
+    }
+    if (shift_table := dataset.table("shifts")) is not None:
+        held["shifts"] = _register(con, "shifts", attendance.prepare_shifts(
+            shift_table, codes.agents(shift_table.column("agent_id"))))
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
     return Context(
         facts=build_facts(messages, gap_us, _materialiser(con)),
@@ -339,7 +351,7 @@ def build_context(
         ratings=per_agent.get("ratings"),
         cases=per_agent.get("cases"),
         sessions=per_agent.get("sessions"),
-        extra={"agent_ids": codes.agent_ids.to_pylist(), "codes": codes, "agent_shops": shops},
+        extra=held,
     )
 
 
@@ -354,7 +366,7 @@ def prepare_orders(orders: pa.Table, codes: Encoding) -> pa.Table:
             "amount_e4": _e4(orders.column("amount")),
             "refund_e4": _e4(orders.column("refund_amount")),
         },
-        {"created_at": "ul", "paid_at": "u"},
+        {"created_at": "uld", "paid_at": "uld"},
     )
 
 
@@ -418,7 +430,8 @@ def collect(
                     if wanted is None or f is service
                     or any(m.family == _family_name(f) for m in wanted)]
     pooled_families = {f for f in families_run
-                       if wanted is None or any(m.pooled and m.family == _family_name(f)
+                       if wanted is None or any((m.pooled or m.shop_only)
+                                                and m.family == _family_name(f)
                                                 for m in wanted)}
     first_day = dt.date(1970, 1, 1) + dt.timedelta(days=ctx.period.first_day)
     last_day = dt.date(1970, 1, 1) + dt.timedelta(days=ctx.period.last_day)

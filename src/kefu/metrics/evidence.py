@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
-from kefu.metrics import cases, sales, satisfaction, service
+from kefu.metrics import attendance, cases, sales, satisfaction, service, transfers
 from kefu.metrics.context import Context
 from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
+from kefu.metrics.filters import filtered
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY, METRICS
 
@@ -68,6 +69,10 @@ RELATIONS: dict[str, Callable[[Context], ir.Table]] = {
     "online_intervals": service.online_intervals,
     "ratings": satisfaction.period_ratings,
     "cases": cases.period_cases,
+    "transfers": transfers.both,
+    "attendance": attendance.present_days,
+    "away_intervals": attendance.away_intervals,
+    "silent_sales": sales.silent_orders,
 }
 EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {
     m.key: RELATIONS[m.evidence] for m in METRICS
@@ -75,7 +80,9 @@ EVIDENCE: dict[str, Callable[[Context], ir.Table]] = {
 
 # internal columns a reader has no use for
 _HIDDEN = {"thread", "conv_tag", "seq", "first_buyer_seq", "start_seq", "human_no", "has_buyer",
-           "response_us", "is_buyer", "is_human", "island", "reach", "new_island", "rank"}
+           "response_us", "is_buyer", "is_human", "island", "reach", "new_island", "rank",
+           "start_clock", "answer_clock", "timed", "sent_bus", "is_transfer_mark",
+           "login_tod_us"}
 
 
 def evidence(
@@ -93,6 +100,7 @@ def evidence(
     """
     check_metric(dataset, metric)
     params = params or MetricParams(tz=dataset.tz)
+    dataset = filtered(dataset, params)
     con = connect("duckdb")
     try:
         ctx = build_context(con, dataset, params, qa=qa)
@@ -120,6 +128,9 @@ def evidence_rows(
     codes: Encoding = ctx.extra["codes"]
     relation = EVIDENCE[metric](ctx)
     if agent_id is not None:
+        if BY_KEY[metric].shop_only:
+            raise ValueError(f"{metric} is a value of the shop, never of an agent: "
+                             "leave --agent out")
         if agent_id not in ctx.extra["agent_ids"]:
             raise ValueError(f"unknown agent {agent_id!r}")
         relation = relation.filter(relation.agent_no == ctx.extra["agent_ids"].index(agent_id))
@@ -157,8 +168,8 @@ def readable(rows: pa.Table, dataset: Dataset, codes: Encoding, source: str | No
         column = rows.column(name)
         if name in _HIDDEN or name in out or name == "row_no" and source is not None:
             continue
-        if name == "agent_no":
-            out["agent_id"] = pc.take(codes.agent_ids, column)
+        if name in ("agent_no", "other_agent_no"):
+            out[name.replace("_no", "_id")] = pc.take(codes.agent_ids, column)
         elif name == "shop_no":
             out["shop_id"] = pc.take(codes.shop_ids, column)
         elif name == "buyer_no":

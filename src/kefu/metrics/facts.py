@@ -57,6 +57,8 @@ class Facts:
     """one row per buyer turn: start, answer, response_s, is_first."""
     buyer_days: ir.Table
     """one row per (thread, day) with a buyer message: first buyer time, replied."""
+    transfers: ir.Table
+    """one row per transfer between agents (kefu.metrics.transfers)."""
 
 
 def add_thread_order(messages: ir.Table) -> ir.Table:
@@ -118,16 +120,19 @@ def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
     nor answer it.
     """
     b = m.filter(m.is_buyer)
+    # with business hours (kefu.metrics.clock) the clock is the business time sent_bus
+    clock = "sent_bus" if "sent_bus" in m.columns else "sent_us"
     turns = b.group_by([*CONVERSATION, "human_no"]).aggregate(
         agent_no=b.agent_no.min(),
         start_seq=b.seq.min(),
         start_us=b.sent_us.min(),
         start_day=b.sent_day.min(),
+        start_clock=b[clock].min(),
     )
     h = m.filter(m.is_human)
     answers = h.select(
         a_thread=h.thread, a_tag=h.conv_tag, a_conv=h.conv_no, a_no=h.human_no,
-        answer_us=h.sent_us,
+        answer_us=h.sent_us, answer_clock=h[clock],
     )
     turns = turns.left_join(
         answers,
@@ -149,8 +154,8 @@ def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
         answered=turns.answer_us.notnull(),
         # sums use whole microseconds: integer sums are exact and do not depend on
         # the order a parallel engine adds them in (float sums do, in the last digits)
-        response_us=turns.answer_us - turns.start_us,
-        response_s=(turns.answer_us - turns.start_us).cast("float64") / US_PER_S,
+        response_us=turns.answer_clock - turns.start_clock,
+        response_s=(turns.answer_clock - turns.start_clock).cast("float64") / US_PER_S,
         is_first=turns.start_seq == turns.first_buyer_seq,
     )
 
@@ -181,6 +186,8 @@ def build_facts(
     """All facts; ``keep(name, table)`` may materialise each one before the next reads it."""
     if "seq" not in messages.columns:
         messages = add_thread_order(messages)
+    from kefu.metrics.transfers import build_events
+
     m = keep("f_messages", build_messages(messages, session_gap_us))
     conversations = keep("f_conversations", build_conversations(m))
     return Facts(
@@ -188,4 +195,5 @@ def build_facts(
         conversations=conversations,
         turns=keep("f_turns", build_turns(m, conversations)),
         buyer_days=keep("f_buyer_days", build_buyer_days(m)),
+        transfers=keep("f_transfers", build_events(m, session_gap_us)),
     )

@@ -23,6 +23,8 @@ class Family(StrEnum):
     SATISFACTION = "satisfaction"
     CASES = "cases"
     QUALITY = "quality"
+    TRANSFERS = "transfers"
+    ATTENDANCE = "attendance"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Metric:
     """team and shop values recomputed from the pooled rows (percentiles, distinct buyers)"""
     summary: bool = False
     """shown in the terminal summary table (kefu metrics --format table)"""
+    shop_only: bool = False
+    """a value of the shop alone (silent sales): null for agents and teams, never scored"""
 
     @property
     def weight(self) -> str | None:
@@ -62,12 +66,14 @@ class Metric:
 
 
 _U, _D, _N = Direction.UP, Direction.DOWN, Direction.NONE
-_SV, _SA, _SF, _CA, _QA = (
+_SV, _SA, _SF, _CA, _QA, _TR, _AT = (
     Family.SERVICE,
     Family.SALES,
     Family.SATISFACTION,
     Family.CASES,
     Family.QUALITY,
+    Family.TRANSFERS,
+    Family.ATTENDANCE,
 )
 
 METRICS: tuple[Metric, ...] = (
@@ -112,6 +118,25 @@ METRICS: tuple[Metric, ...] = (
     Metric("online_hours", "在线时长", "Online hours", _U, "hours", _SV,
            "hours of the union of online and busy intervals inside the period",
            evidence="online_intervals", table="sessions", additive=True, summary=True),
+    Metric("transfers_out", "转出次数", "Transfers out", _N, "count", _TR,
+           "conversations the agent handed to another agent (转接), by the day of the transfer",
+           evidence="transfers", additive=True),
+    Metric("transfers_in", "转入次数", "Transfers in", _N, "count", _TR,
+           "conversations another agent handed to this agent",
+           evidence="transfers", additive=True),
+    # attendance (from sessions; late starts need the optional shifts table)
+    Metric("days_present", "出勤天数", "Days present", _U, "count", _AT,
+           "days of the period with online or busy time",
+           evidence="attendance", table="sessions", additive=True),
+    Metric("first_login_h", "平均首次登录时刻", "Mean first login", _N, "hours", _AT,
+           "mean wall-clock hour of the first online/busy start of each present day",
+           evidence="attendance", table="sessions", count_metric="days_present"),
+    Metric("late_starts", "迟到次数", "Late starts", _D, "count", _AT,
+           "present shift days whose first login is after the shift start + late_grace_min",
+           evidence="attendance", table="shifts", additive=True),
+    Metric("away_hours", "离开时长", "Away hours", _D, "hours", _AT,
+           "hours of the union of away intervals inside the period",
+           evidence="away_intervals", table="sessions", additive=True),
     # sales
     Metric("inquiries", "询单人数", "Inquiries", _U, "count", _SA,
            "buyer-days of presale/both agents",
@@ -134,6 +159,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("refund_rate", "退款率", "Refund rate", _D, "ratio", _SA,
            "refund_amount of credited orders / sales_amount",
            weight_metric="sales_amount", evidence="conversions"),
+    Metric("silent_orders", "静默订单数", "Silent orders", _N, "count", _SA,
+           "paid orders whose buyer did not chat in the conversion window (shop only)",
+           evidence="silent_sales", table="orders", additive=True, shop_only=True),
+    Metric("silent_sales_amount", "静默销售额", "Silent sales", _N, "cny", _SA,
+           "sum of amount of silent orders (shop only, never credited to an agent)",
+           evidence="silent_sales", table="orders", additive=True, shop_only=True),
     # satisfaction and resolution
     Metric("ratings", "评价数", "Ratings", _N, "count", _SF, "ratings in the period",
            evidence="ratings", table="ratings", additive=True),

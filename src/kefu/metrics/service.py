@@ -27,17 +27,42 @@ def conversations(ctx: Context) -> ir.Table:
     return conv.filter(ctx.period.covers(conv.first_day) & conv.has_buyer)
 
 
+def capped(t: ir.Table, ctx: Context) -> ir.Table:
+    """``timed``: the turn counts in response times; response_us/_s capped at turn_cap_s.
+
+    Without a cap the timed turns are the answered ones and nothing changes; with
+    one, a turn counts at most the cap, and an unanswered turn counts as the cap
+    when ``unanswered_turns`` is ``cap`` (else it stays out, as without a cap).
+    """
+    cap_s = ctx.params.turn_cap_s
+    if cap_s is None:
+        return t.mutate(timed=t.answered)
+    cap_us = int(round(cap_s * US_PER_S))
+    unanswered_counts = ctx.params.unanswered_turns == "cap"
+    response_us = ibis.ifelse(
+        t.answered, ibis.least(t.response_us, cap_us),
+        ibis.literal(cap_us if unanswered_counts else None, "int64"),
+    )
+    return t.mutate(
+        timed=t.answered | unanswered_counts,
+        response_us=response_us,
+        response_s=response_us.cast("float64") / US_PER_S,
+    )
+
+
 def turns(ctx: Context) -> ir.Table:
-    """Buyer turns that start in the period, with on_time."""
+    """Buyer turns that start in the period, with on_time (judged before any cap)."""
     t = ctx.facts.turns
     t = t.filter(ctx.period.covers(t.start_day))
-    return t.mutate(on_time=t.answered & (t.response_s <= ctx.params.response_target_s))
+    t = t.mutate(on_time=t.answered & (t.response_s <= ctx.params.response_target_s))
+    return capped(t, ctx)
 
 
 def first_turns(ctx: Context) -> ir.Table:
-    """Answered first buyer turns of the period's conversations."""
+    """Timed (answered, or capped) first buyer turns of the period's conversations."""
     t = ctx.facts.turns
-    return t.filter(t.is_first & t.answered & ctx.period.covers(t.conv_first_day))
+    t = capped(t.filter(t.is_first & ctx.period.covers(t.conv_first_day)), ctx)
+    return t.filter(t.timed)
 
 
 def messages(ctx: Context) -> ir.Table:
@@ -57,7 +82,8 @@ def components(ctx: Context) -> list[ir.Table]:
     per_turn = t.group_by("agent_no").aggregate(
         turns=t.count(),
         answered_turns=t.answered.sum().cast("int64"),
-        response_us_sum=t.response_us.sum(),
+        timed_turns=t.timed.sum().cast("int64"),
+        response_us_sum=t.response_us.sum(where=t.timed),
         on_time_turns=t.on_time.sum().cast("int64"),
     )
     ft = first_turns(ctx)
@@ -75,21 +101,24 @@ def components(ctx: Context) -> list[ir.Table]:
     return parts
 
 
-def online_intervals(ctx: Context) -> ir.Table:
-    """Online and busy sessions clipped to the period (lo, hi in UTC microseconds)."""
+ONLINE = ("online", "busy")
+
+
+def online_intervals(ctx: Context, statuses: tuple[str, ...] = ONLINE) -> ir.Table:
+    """Online and busy (or other) sessions clipped to the period (lo, hi in UTC µs)."""
     s = ctx.sessions
     assert s is not None
     p = ctx.period
-    s = s.filter(s.status.isin(["online", "busy"]))
+    s = s.filter(s.status.isin(list(statuses)))
     s = s.mutate(
         lo=ibis.greatest(s.started_us, p.start_us), hi=ibis.least(s.ended_us, p.end_us)
     )
     return s.filter(s.hi > s.lo)
 
 
-def online_time(ctx: Context) -> ir.Table:
-    """Microseconds of the union of online/busy intervals, clipped to the period."""
-    s = online_intervals(ctx)
+def online_time(ctx: Context, statuses: tuple[str, ...] = ONLINE) -> ir.Table:
+    """Microseconds of the union of online/busy (or other) intervals, clipped to the period."""
+    s = online_intervals(ctx, statuses)
     # Gaps and islands: an interval starts a new island when it begins after
     # every earlier interval (in start order) has ended.
     earlier = ibis.window(group_by="agent_no", order_by=["lo", "hi"], rows=(None, -1))
@@ -107,7 +136,7 @@ def online_time(ctx: Context) -> ir.Table:
 def pooled(ctx: Context, level: str) -> list[ir.Table]:
     """Percentiles need the pooled values at every level, not sums of agents."""
     answered = ctx.with_levels(turns(ctx))
-    answered = answered.filter(answered.answered)
+    answered = answered.filter(answered.timed)
     first = ctx.with_levels(first_turns(ctx))
     return [
         answered.group_by(level).aggregate(
@@ -140,7 +169,7 @@ def derive(c: Components, ctx: Context) -> Values:
         ),
         "first_response_s_p50": c.get("first_response_s_p50"),
         "first_response_s_p90": c.get("first_response_s_p90"),
-        "avg_response_s": ratio(_seconds(c.get("response_us_sum")), answered),
+        "avg_response_s": ratio(_seconds(c.get("response_us_sum")), c.get("timed_turns", 0)),
         "avg_response_s_p50": c.get("avg_response_s_p50"),
         "avg_response_s_p90": c.get("avg_response_s_p90"),
         "response_on_time_rate": ratio(c.get("on_time_turns", 0), turns),

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY, Direction
 from kefu.metrics.registry import count_metric as registry_count_metric
 from kefu.scoring.ahp import CR_LIMIT, AHPError, ahp, parse_cell
@@ -103,6 +104,9 @@ class Item(_Model):
             return self
         if self.key not in BY_KEY:
             raise ValueError(_metric_error(self.key))
+        if BY_KEY[self.key].shop_only:
+            raise ValueError(f"item {self.key}: a value of the shop alone, it cannot score "
+                             "an agent")
         direction = _direction(self.key)
         if self.rule is Rule.linear:
             if self.floor is None or self.target is None:
@@ -415,6 +419,22 @@ class Scheme(_Model):
     )
     pay: Pay = Field(default_factory=lambda: Pay.model_validate({}))
     training: Training = Field(default_factory=lambda: Training.model_validate({}))
+    params: dict[str, Any] | None = None
+    """metric options for this scheme's evaluation (business_hours, day_cutoff …)"""
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if not value:
+            return None
+        known = set(MetricParams.model_fields) - {"tz"}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            hint = "the time zone is the data's (--tz)" if unknown == ["tz"] else (
+                f"known: {', '.join(sorted(known))}")
+            raise ValueError(f"params: unknown option {unknown[0]!r} ({hint})")
+        MetricParams.model_validate(value)  # the values must be valid too
+        return dict(value)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -102,9 +102,12 @@ class DatasetSource:
         if not hasattr(self, "_days"):
             table = self.dataset.messages
             col = "sent_local" if "sent_local" in table.column_names else "sent_at"
+            import pyarrow as pa
             import pyarrow.compute as pc
 
-            days = pc.unique(pc.cast(table.column(col), "date32")).to_pylist()
+            # business days: local times before the day cut belong to the day before
+            cut = pa.scalar(self.params.day_cutoff_us, pa.duration("us"))
+            days = pc.unique(pc.cast(pc.subtract(table.column(col), cut), "date32")).to_pylist()
             self._days: set[dt.date] = {d for d in days if d is not None}
         return self._days
 
@@ -127,6 +130,8 @@ class DatasetSource:
             opened = r.get(col)
             if opened is None or r.get("outcome") != "seller_won":
                 continue
+            if isinstance(opened, dt.datetime):  # the business day (day_cutoff)
+                opened -= dt.timedelta(microseconds=self.params.day_cutoff_us)
             day = opened.date() if isinstance(opened, dt.datetime) else opened
             if not (start <= day <= end):
                 continue

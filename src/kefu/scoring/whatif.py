@@ -71,10 +71,13 @@ def whatif(
     end: dt.date,
     manual: Manual | None = None,
     history: dict[tuple[dt.date, dt.date], dict[str, Any]] | None = None,
+    source_b: Source | None = None,
 ) -> dict[str, Any]:
-    """Evaluate both schemes on the same metrics (computed once) and compare."""
+    """Evaluate both schemes on the same metrics (computed once) and compare.
+
+    ``source_b``: B's metrics when B sets other metric options (its ``params:``)."""
     ev_a = evaluate(source, scheme_a, start, end, _only(manual, scheme_a), history)
-    ev_b = evaluate(source, scheme_b, start, end, _only(manual, scheme_b), history)
+    ev_b = evaluate(source_b or source, scheme_b, start, end, _only(manual, scheme_b), history)
     return compare(ev_a, ev_b)
 
 
