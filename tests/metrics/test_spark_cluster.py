@@ -54,7 +54,8 @@ def parquet_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     out = base / "parquet"
     out.mkdir()
-    for file in sorted((base / "csv").glob("*.csv")):
+    # shifts are not read on the cluster yet (a warning says so; late_starts is null)
+    for file in sorted(f for f in (base / "csv").glob("*.csv") if f.stem != "shifts"):
         table = pacsv.read_csv(file, convert_options=pacsv.ConvertOptions(
             strings_can_be_null=False))
         pq.write_table(pa.table({c: table.column(c).cast(pa.string())

@@ -153,7 +153,8 @@ def pooled(ctx: Context, level: str) -> list[ir.Table]:
 def shop_silent_sales(ctx: Context) -> ir.Table:
     """silent_orders and silent_sales_e4 for every shop of the agents (0 when none)."""
     silent = silent_orders(ctx)
-    shop_ids = ctx.extra["codes"].shop_ids.to_pylist()
+    ids = ctx.extra["codes"].shop_ids  # an Arrow array (embedded) or a list (cluster)
+    shop_ids = ids.to_pylist() if hasattr(ids, "to_pylist") else list(ids)
     name = silent.shop_no.substitute(dict(enumerate(shop_ids)), else_=ibis.null("string"))
     per_shop = silent.group_by(shop=name).aggregate(
         n=silent.count(), e4=silent.amount_e4.sum()

@@ -152,7 +152,8 @@ def prepare_orders(enc: SparkEncoding, orders: Any, tz: str) -> Any:
     return o.select(
         F.col("ordinal").alias("order_no"), "shop_no", "buyer_no",
         e4("amount").alias("amount_e4"), e4("refund_amount").alias("refund_e4"),
-        *_times({"created_at": "ul", "paid_at": "u"}, tz),
+        # the same times as engine.prepare_orders (the cluster path has no day cut)
+        *_times({"created_at": "uld", "paid_at": "uld"}, tz),
     )
 
 
@@ -212,7 +213,7 @@ def build_spark_context(con: Any, shop: SparkShop, params: MetricParams) -> Cont
         ratings=per_agent.get("ratings"),
         cases=per_agent.get("cases"),
         sessions=per_agent.get("sessions"),
-        extra={"agent_ids": enc.agent_ids, "agent_shops": shops},
+        extra={"agent_ids": enc.agent_ids, "agent_shops": shops, "codes": enc},
     )
 
 
