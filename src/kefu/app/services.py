@@ -161,11 +161,13 @@ def check_scheme(text: str) -> tuple[str | None, list[SchemeProblem]]:
 
 @dataclass
 class Computed:
-    """What computing a run stores: the evaluation JSON, its manifest and the trend."""
+    """What computing a run stores: the evaluation JSON, its manifest, the trend and the
+    automatic-check hits of every agent (the QA page reads them, never recomputes them)."""
 
     result: dict[str, Any]
     manifest: dict[str, Any]
     trend: dict[str, Any]
+    qa_hits: dict[str, Any] | None = None
 
 
 def evaluate(
@@ -196,10 +198,12 @@ def evaluate(
         evaluation = analysis.evaluate(scheme, start, end)
         progress(60, "trend")
         trend = _trend(analysis, scheme, start, end)
+        progress(85, "QA hits")
+        hits = _stored_hits(analysis, start, end)
     progress(90, "storing")
     result = evaluation.to_json_dict()
     manifest: dict[str, Any] = result.pop("manifest", None) or {}
-    return Computed(result, manifest, trend)
+    return Computed(result, manifest, trend, hits)
 
 
 def trend_of(workspace: Path, scheme_yaml: str, start: dt.date, end: dt.date,
@@ -416,13 +420,29 @@ HIT_CHECKS = ("forbidden", "offsite", "negative", "upset_no_empathy")
 def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
             agent_ids: set[str]) -> list[dict[str, Any]]:
     """Forbidden words, off-site leads and negative tone in agents' messages, and upset
-    buyers whose conversation got no empathy, for the given agents only."""
-    import pyarrow.compute as pc
-
+    buyers whose conversation got no empathy, for the given agents only (computed now:
+    runs stored before their hits were; a run stores them, see ``Computed.qa_hits``)."""
     with _SESSION_LOCK:
         analysis = _session(workspace, tz)
+        stored = _stored_hits(analysis, start, end)
+    return hits_of(stored or {}, agent_ids)
+
+
+def hits_of(stored: dict[str, Any], agent_ids: set[str]) -> list[dict[str, Any]]:
+    """The stored hits of the given agents only (a new list; the stored one is shared)."""
+    return [h for h in stored.get("hits") or [] if h["agent_id"] in agent_ids]
+
+
+def _stored_hits(analysis: Any, start: dt.date, end: dt.date) -> dict[str, Any] | None:
+    """Every agent's automatic-check hits in start..end, as stored with the run (None
+    when the analysis ran without the QA checks)."""
+    import pyarrow.compute as pc
+
+    try:
         messages = analysis.evidence("forbidden_hits", start, end)
         convs = analysis.evidence("qa_score", start, end)
+    except ValueError:  # no QA checks (or a platform's report only): nothing to list
+        return None
     # only the flagged rows become Python objects (the period may hold millions)
     flagged = pc.or_(pc.or_(messages.column("qa_forbidden"), messages.column("qa_offsite")),
                      messages.column("qa_negative"))
@@ -431,8 +451,6 @@ def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
                                  pc.invert(pc.fill_null(convs.column("empathic"), False))))
     hits = []
     for m in messages.to_pylist():
-        if m["agent_id"] not in agent_ids or m["sender"] != "agent":
-            continue
         for check, flag in (("forbidden", "qa_forbidden"), ("offsite", "qa_offsite"),
                             ("negative", "qa_negative")):
             if m.get(flag):
@@ -440,11 +458,11 @@ def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
                              "buyer_id": m["buyer_id"], "conv_no": m["conv_no"],
                              "at": _plain(m["sent_at"]), "content": m["content"]})
     for c in convs.to_pylist():
-        if c["agent_id"] in agent_ids and c.get("upset") and not c.get("empathic"):
-            hits.append({"check": "upset_no_empathy", "agent_id": c["agent_id"],
-                         "buyer_id": c["buyer_id"], "conv_no": c["conv_no"],
-                         "at": _plain(c["first_at"]), "content": ""})
-    return sorted(hits, key=lambda h: (h["at"], h["agent_id"], h["check"]))
+        hits.append({"check": "upset_no_empathy", "agent_id": c["agent_id"],
+                     "buyer_id": c["buyer_id"], "conv_no": c["conv_no"],
+                     "at": _plain(c["first_at"]), "content": ""})
+    hits.sort(key=lambda h: (h["at"], h["agent_id"], h["check"]))
+    return {"hits": hits}
 
 
 # ---------------------------------------------------------------------------- labels, demo
