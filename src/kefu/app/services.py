@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,7 +289,15 @@ def _trend(analysis: Any, scheme: Any, start: dt.date, end: dt.date) -> dict[str
 _SESSIONS: dict[tuple[str, str], tuple[tuple[Any, ...], Any]] = {}
 _SESSION_LOCK = threading.Lock()
 """One analysis session per workspace, shared by all requests: DuckDB serves one query at a
-time on a connection, so drill-down queries take turns (the facts are built once)."""
+time on a connection, so drill-down queries take turns (the facts are built once). A
+cursor per request would not see the facts: they are views and temporary tables of the
+session's own connection."""
+
+EVIDENCE_CACHE_BYTES = 256 * 1024 * 1024
+"""Evidence tables kept per process (Arrow, by size): the rows behind one agent's metric
+for one period are the same facts until the workspace changes, and building the query
+costs far more than reading it again (the page, its chats, its export)."""
+_EVIDENCE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
 
 def _stamp(workspace: Path) -> tuple[Any, ...]:
@@ -307,6 +316,7 @@ def _session(workspace: Path, tz: str) -> Any:
         return cached[1]
     if cached is not None:
         cached[1].close()
+        _EVIDENCE.clear()  # the rows of the old files
     analysis = Analysis(workspace, analysis_options(tz=tz))
     _SESSIONS[key] = (stamp, analysis)
     return analysis
@@ -325,6 +335,25 @@ def close_facts() -> None:
         for _, analysis in _SESSIONS.values():
             analysis.close()
         _SESSIONS.clear()
+        _EVIDENCE.clear()
+
+
+def _rows_behind(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date,
+                 agent_id: str | None) -> Any:
+    """analysis.evidence on the shared session, kept (an Arrow table, never changed)."""
+    with _SESSION_LOCK:
+        analysis = _session(workspace, tz)
+        key = (str(workspace), tz, metric, start, end, agent_id)
+        found = _EVIDENCE.get(key)
+        if found is not None:
+            _EVIDENCE.move_to_end(key)
+            return found
+        found = analysis.evidence(metric, start, end, agent_id)
+        _EVIDENCE[key] = found
+        held = sum(t.nbytes for t in _EVIDENCE.values())
+        while held > EVIDENCE_CACHE_BYTES and len(_EVIDENCE) > 1:
+            held -= _EVIDENCE.popitem(last=False)[1].nbytes
+        return found
 
 
 @dataclass(frozen=True)
@@ -347,9 +376,8 @@ def _plain(value: Any) -> Any:
 def evidence(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date,
              agent_id: str | None, limit: int | None = None) -> Rows:
     """`kefu evidence`: the rows that make ``metric`` (analysis.evidence, same facts)."""
-    with _SESSION_LOCK:
-        table = _session(workspace, tz).evidence(metric, start, end, agent_id)
-    shown = table if limit is None else table.slice(0, limit)
+    table = _rows_behind(workspace, tz, metric, start, end, agent_id)
+    shown = table if limit is None else table.slice(0, limit)  # only these become Python
     rows = [{k: _plain(v) for k, v in r.items()} for r in shown.to_pylist()]
     return Rows(list(table.column_names), rows, table.num_rows)
 
@@ -378,14 +406,13 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
     auto-replies too), each answer's response time and every check span."""
     import pyarrow.compute as pc
 
+    convs = _rows_behind(workspace, tz, "conversations", start, end, agent_id)
+    turns = _rows_behind(workspace, tz, "avg_response_s", start, end, agent_id)
     with _SESSION_LOCK:
-        analysis = _session(workspace, tz)
-        convs = analysis.evidence("conversations", start, end, agent_id)
-        turns = analysis.evidence("avg_response_s", start, end, agent_id)
-        msgs = analysis.dataset.messages
-        mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
-                       pc.equal(msgs.column("buyer_id"), buyer_id))
-        said = msgs.filter(mask).sort_by("sent_local").to_pylist()
+        msgs = _session(workspace, tz).dataset.messages  # immutable: read outside the lock
+    mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
+                   pc.equal(msgs.column("buyer_id"), buyer_id))
+    said = msgs.filter(mask).sort_by("sent_local").to_pylist()
     convs = convs.filter(pc.equal(convs.column("buyer_id"), buyer_id))
     turns = turns.filter(pc.equal(turns.column("buyer_id"), buyer_id))
     answered = {(t["conv_no"], t["answer_at"].replace(tzinfo=None)): t["response_s"]
