@@ -56,15 +56,14 @@ _LOCK = threading.Lock()
 
 
 def _key(run: Run) -> tuple[Any, ...] | None:
-    """(database, id, version, published at): None for a run that may still change.
-
-    The database and the publication instant keep two databases (tests, a restored
-    backup) from sharing an entry under the same run id."""
+    """(database, id, version, created and published at): None for a run that may still
+    change. The database and the instants keep two databases (tests, a restored backup)
+    from sharing an entry under the same run id."""
     if run.status not in IMMUTABLE:
         return None
     session = Session.object_session(run)
     bind = str(session.get_bind().engine.url) if session is not None else ""
-    return (bind, run.id, run.version, run.published_at)
+    return (bind, run.id, run.version, run.created_at, run.published_at)
 
 
 def _cached(key: tuple[Any, ...]) -> Stored | None:
