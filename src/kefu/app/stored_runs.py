@@ -46,7 +46,7 @@ class Stored:
         rows = list((result or {}).get("agents") or [])
         by_team: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
-            by_team.setdefault(row.get("team"), []).append(row)  # type: ignore[arg-type]
+            by_team.setdefault(row.get("team"), []).append(row)
         ranked = sum(1 for r in rows if r.get("rank") is not None)
         return cls(result, trend, qa_hits, rows, by_team, ranked)
 
