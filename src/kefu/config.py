@@ -27,9 +27,15 @@ MIN_PER_DAY = 24 * 60
 
 
 def clock_minutes(text: str, allow_24: bool = False) -> int:
-    """Minutes after midnight of ``HH:MM`` (``24:00`` only where ``allow_24``)."""
-    hh, sep, mm = text.strip().partition(":")
-    if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2):
+    """Minutes after midnight of ``HH:MM`` (``24:00`` only where ``allow_24``).
+
+    ``HH:MM:00`` is read too: spreadsheets and Parquet writers add the seconds.
+    """
+    parts = text.strip().split(":")
+    if len(parts) == 3 and parts[2] == "00":
+        parts = parts[:2]
+    hh, mm = (parts + [""])[:2] if len(parts) == 2 else ("", "")
+    if not (hh.isdigit() and mm.isdigit() and len(mm) == 2):
         raise ValueError(f"{text!r} is not a time HH:MM")
     minutes = int(hh) * 60 + int(mm)
     if int(mm) > 59 or minutes > MIN_PER_DAY or (minutes == MIN_PER_DAY and not allow_24):

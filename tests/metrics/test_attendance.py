@@ -82,3 +82,17 @@ def test_attendance_evidence_and_bad_shift_rows() -> None:
                   shifts=[{"agent_id": A, "weekday": 1, "start": "9点"}])
     with pytest.raises(ValueError, match="shifts line 2, column start"):
         run(bad, "2024-06-03")
+
+
+def test_a_shift_start_with_zero_seconds_reads_as_its_minute() -> None:
+    """Spreadsheets and Parquet writers write 09:00 as 09:00:00; 09:00:30 is refused."""
+    import datetime as dt
+
+    with_seconds = dataset([msg(A, "u1", "buyer", "2024-06-03 10:00:00")], sessions=SESSIONS,
+                           shifts=[{"agent_id": A, "weekday": 1, "start": "09:00:00"}])
+    rows = evidence(with_seconds, dt.date(2024, 6, 3), dt.date(2024, 6, 3), "late_starts", A)
+    assert rows.column("shift_start_h").to_pylist() == [9]
+    odd = dataset([msg(A, "u1", "buyer", "2024-06-03 10:00:00")], sessions=SESSIONS,
+                  shifts=[{"agent_id": A, "weekday": 1, "start": "09:00:30"}])
+    with pytest.raises(ValueError, match="is not a time HH:MM"):
+        run(odd, "2024-06-03")

@@ -220,7 +220,7 @@ class Analysis:
         history: History | Path | None = None,
     ) -> Evaluation:
         """The scheme applied to start..end: points, totals, grades, ranks, pay, plans."""
-        sch = scheme if isinstance(scheme, Scheme) else load_scheme(scheme)
+        sch = _scheme(scheme)
         man, hist = _manual(manual), _history(history)
         ev = evaluate(self._source_for(sch), sch, start, end, man, hist)
         ev.warnings = self.warnings + ev.warnings
@@ -257,8 +257,7 @@ class Analysis:
         history: History | Path | None = None,
     ) -> dict[str, Any]:
         """Both schemes on the same facts: rank and grade changes, pay difference."""
-        a = scheme_a if isinstance(scheme_a, Scheme) else load_scheme(scheme_a)
-        b = scheme_b if isinstance(scheme_b, Scheme) else load_scheme(scheme_b)
+        a, b = _scheme(scheme_a), _scheme(scheme_b)
         out = whatif(self._source_for(a), a, b, start, end, _manual(manual), _history(history),
                      source_b=self._source_for(b))
         out["warnings"] = self.warnings + out["warnings"]
@@ -327,6 +326,10 @@ def _system_text_only(messages: pa.Table) -> pa.Table:
     system = pc.equal(messages.column("sender"), "system")
     kept = pc.if_else(system, messages.column("content"), pa.scalar(None, pa.string()))
     return messages.set_column(index, "content", kept)
+
+
+def _scheme(scheme: Scheme | Path | str) -> Scheme:
+    return scheme if isinstance(scheme, Scheme) else load_scheme(scheme)
 
 
 def _manual(manual: Manual | Path | None) -> Manual | None:

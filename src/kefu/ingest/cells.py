@@ -57,6 +57,16 @@ def read_rows(path: Path) -> list[Row]:
 EXCEL_TEXT = re.compile(r'^="(.*)"$')
 
 
+def header_at(rows: list[Row], column: str, path: Path, profile: str) -> int:
+    """The index of the first row that holds ``column`` (title rows above it are skipped)."""
+    want = norm_header(column)
+    at = next((i for i, r in enumerate(rows) if want in [norm_header(c) for c in r.cells]), None)
+    if at is None:
+        raise IngestError([], f"{path.name}: no header row with the column {column!r} "
+                              f"(profile {profile})")
+    return at
+
+
 def clean_cell(value: str | None, missing: list[str]) -> str | None:
     """Trim; unwrap ``="…"`` (Excel's keep-as-text) and a leading ``'``; missing tokens → None."""
     if value is None:

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kefu.ingest.cells import clean_cell, norm_header, read_rows
-from kefu.ingest.errors import IngestError, RowError
+from kefu.ingest.cells import clean_cell, header_at, norm_header, read_rows
+from kefu.ingest.errors import RowError
 from kefu.ingest.platforms import PlatformProfile, aliases
 from kefu.ingest.schema import TABLES, Kind
 
@@ -49,11 +49,7 @@ def read_helpdesk(path: Path, profile: PlatformProfile,
     assert spec is not None
     table = TABLES[spec.table]
     rows = read_rows(path)
-    want = norm_header(spec.header_row)
-    at = next((i for i, r in enumerate(rows) if want in [norm_header(c) for c in r.cells]), None)
-    if at is None:
-        raise IngestError([], f"{path.name}: no header row with the column {spec.header_row!r} "
-                              f"(profile {profile.name})")
+    at = header_at(rows, spec.header_row, path, profile.name)
     header = [norm_header(c) for c in rows[at].cells]
     renames = {norm_header(h): c for h, c in spec.columns.items()}
     target = {i: renames.get(h, h if h in table.column_index else None)

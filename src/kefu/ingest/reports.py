@@ -20,8 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kefu.ingest.cells import Row, clean_cell, norm_header, number, read_rows
-from kefu.ingest.errors import IngestError, RowError
+from kefu.ingest.cells import Row, clean_cell, header_at, norm_header, number, read_rows
+from kefu.ingest.errors import RowError
 from kefu.ingest.platforms import PlatformProfile, ReportMetric, aliases
 from kefu.metrics.registry import BY_KEY
 
@@ -104,11 +104,7 @@ def read_report(
     rows = read_rows(path)
     out = ReportRead(path.name)
     known = aliases(dict(known or {}))
-    want = norm_header(spec.agent_column)
-    at = next((i for i, r in enumerate(rows) if want in [norm_header(c) for c in r.cells]), None)
-    if at is None:
-        raise IngestError([], f"{path.name}: no header row with the column {spec.agent_column!r} "
-                              f"(profile {profile.name})")
+    at = header_at(rows, spec.agent_column, path, profile.name)
     header = [norm_header(c) for c in rows[at].cells]
     written = {norm_header(c): c.strip() for c in rows[at].cells}
     out.period = file_period(rows[:at] + rows[at + 1:], spec.period_pattern) or period
@@ -118,8 +114,8 @@ def read_report(
     out.mapped = {written[h]: m.key for h, m in metric_cols.items() if h in col}
     out.mapped.update({written[h]: f"ratings (score {s})" for h, s in rating_cols.items()
                        if h in col})
-    known_cols = {want, *(norm_header(c) for c in (spec.name_column, spec.team_column,
-                                                   spec.date_column) if c)}
+    named = (spec.agent_column, spec.name_column, spec.team_column, spec.date_column)
+    known_cols = {norm_header(c) for c in named if c}
     out.unmapped = [written[h] for h in col if h not in metric_cols and h not in rating_cols
                     and h not in known_cols]
     out.absent = [h for h in [*spec.metrics, *spec.ratings] if norm_header(h) not in col]
