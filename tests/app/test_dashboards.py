@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -228,3 +229,49 @@ def test_report_card_pdf_holds_the_agents_name_and_total(world: World, evaluatio
     assert money(mine["pay"]["total"]) in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert "WenQuanYi" in fonts and " yes " in fonts  # the Chinese font, embedded
+
+
+# ------------------------------------------------------------------ stored numbers, kept
+
+
+def _store_hits(world: World, hits: list[dict[str, Any]]) -> None:
+    from kefu.app.models import Run
+
+    with world.app.state.db() as db, db.begin():
+        run = db.get(Run, world.published)
+        assert run is not None
+        run.qa_hits = {"hits": hits}
+
+
+def test_qa_page_lists_the_hits_stored_with_the_run_cut_to_the_reader(world: World) -> None:
+    other = "专卖店:糖糖"
+    _store_hits(world, [
+        {"check": "forbidden", "agent_id": ALICE, "buyer_id": "b1", "conv_no": 1,
+         "at": "2024-06-03 10:00:00", "content": "stored-hit-alice"},
+        {"check": "offsite", "agent_id": other, "buyer_id": "b2", "conv_no": 2,
+         "at": "2024-06-04 11:00:00", "content": "stored-hit-other"},
+    ])
+    dave = get(world, "dave", f"/runs/{world.published}/qa").text  # both shops
+    assert "stored-hit-alice" in dave and "stored-hit-other" in dave
+    assert re.search(r"<p>2 [^<]*</p>", dave)  # "2 rows"
+    erin = get(world, "erin", f"/runs/{world.published}/qa").text  # 旗舰店 only
+    assert "stored-hit-alice" in erin and "stored-hit-other" not in erin
+    rows = xlsx_rows(get(world, "erin", f"/runs/{world.published}/export/qa/hits.xlsx"))
+    assert [r[4] for r in rows[1:]] == ["stored-hit-alice"]
+    chart = get(world, "dave", f"/runs/{world.published}/charts/qa/hits.json").json()
+    assert len(chart["categories"]) == 2  # 专卖店:糖糖 sorts before 旗舰店:小美
+    assert [s["data"] for s in chart["series"][:2]] == [[0, 1], [1, 0]]
+
+
+def test_a_kept_run_is_still_cut_per_reader(world: World) -> None:
+    """The parsed run is shared by every request; what each user sees is not."""
+    for _ in range(2):  # the second round reads the kept copy
+        gina = xlsx_rows(get(world, "gina", f"/runs/{world.published}/export/director/"
+                                            "ranking.xlsx"))
+        assert gina[0][-1] == "薪酬" and any(r[-1] for r in gina[1:])
+        alice = get(world, "alice", f"/runs/{world.published}/agents/{A}")
+        assert alice.status_code == 200 and "薪酬" in alice.text  # her own pay
+        bob_seen_by_alice = get(world, "alice", f"/runs/{world.published}/agents/{B}")
+        assert bob_seen_by_alice.status_code == 404
+        carol = get(world, "carol", f"/runs/{world.published}/agents/{A}")
+        assert carol.status_code == 200 and "薪酬" not in carol.text

@@ -67,6 +67,10 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workspace: WorkspaceOpt = None,
     demo: Annotated[bool, typer.Option(help="load the demo shop and demo users")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="server processes (pages of one process share one CPU core; each "
+                    "process holds its own drill-down session, i.e. its own copy of the facts)",
+    )] = 1,
 ) -> None:
     """Serve the web app (FastAPI + uvicorn)."""
     from kefu.app.settings import SettingsError
@@ -94,7 +98,26 @@ def serve(
                        f"{' '.join(login.links) or '-'}")
     else:
         _first_admin(app.state.db)
-    uvicorn.run(app, host=host, port=port)
+    if workers == 1:
+        from kefu.app import services
+
+        services.open_facts(settings.workspace, settings.tz)  # not on the first drill-down
+        uvicorn.run(app, host=host, port=port)
+        return
+    _serve_workers(settings, host, port, workers)
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """uvicorn's worker processes, each building the app from the environment
+    (kefu.app.main.worker_app): the settings given on the command line go there."""
+    import os
+
+    import uvicorn
+
+    os.environ["KEFU_WORKSPACE"] = str(settings.workspace.resolve())
+    os.environ["KEFU_DEMO"] = "true" if settings.demo else "false"
+    uvicorn.run("kefu.app.main:worker_app", factory=True, host=host, port=port,
+                workers=workers)
 
 
 @users_app.command("add")

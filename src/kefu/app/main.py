@@ -54,6 +54,19 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     return app
 
 
+def worker_app() -> FastAPI:
+    """The app of one of `kefu serve --workers N`'s processes (uvicorn's factory).
+
+    Settings come from the environment the parent set (KEFU_WORKSPACE, KEFU_DEMO, …);
+    the parent already migrated the database and resumed interrupted runs, so a worker
+    does neither. Each worker opens its own drill-down session at start."""
+    from kefu.app import services
+
+    app = create_app(Settings(), migrate=False)
+    services.open_facts(app.state.settings.workspace, app.state.settings.tz)
+    return app
+
+
 async def _remember_lang(request: Request, call_next: object) -> Response:
     response: Response = await call_next(request)  # type: ignore[operator]
     lang = request.query_params.get("lang")

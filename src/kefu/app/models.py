@@ -154,6 +154,8 @@ class Run(Base):
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     trend: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     """Totals and metrics of the periods before (services.trend_periods), for dashboards."""
+    qa_hits: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """The automatic-check hits of the run's period (services.Computed.qa_hits), for the QA page."""
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=now)

@@ -11,7 +11,6 @@ their own agent accounts, and a director the pay of their shops' agents; nobody 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,6 +19,7 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.app import stored_runs
 from kefu.app.models import LinkKind, Role, Run, RunStatus, User
 
 
@@ -86,17 +86,18 @@ def sees_pay(user: User, row: dict[str, Any]) -> bool:
 
 
 def _cut(user: User, row: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(row)
-    if not sees_pay(user, row):
-        out.pop("pay", None)
-    return out
+    """A copy of the row without its pay unless the user sees it (the stored row is
+    shared by every request: it is never changed, only copied)."""
+    pay = sees_pay(user, row)
+    return {k: v for k, v in row.items() if pay or k != "pay"}
 
 
 # ---------------------------------------------------------------------------- runs
 
 
 def _run_rows(run: Run) -> list[dict[str, Any]]:
-    return list((run.result or {}).get("agents", []))
+    """The run's agent rows, parsed once per run version (read-only: copy to change)."""
+    return stored_runs.of(run).rows
 
 
 def may_see_run(user: User, run: Run) -> bool:
@@ -119,7 +120,7 @@ def visible_runs(db: Session, user: User) -> list[Run]:
 
 
 def get_run_for_user(db: Session, user: User, run_id: int) -> Run:
-    run = db.get(Run, run_id)
+    run = stored_runs.load(db, run_id)
     if run is None or not may_see_run(user, run):
         raise NotFound()
     return run
@@ -149,9 +150,10 @@ def run_view(user: User, run: Run) -> RunView:
     cut = [_cut(user, r) for r in rows]
     teams_seen = {r.get("team") for r in rows}
     teams = {}
-    for name, info in ((run.result or {}).get("teams") or {}).items():
+    stored = stored_runs.of(run)
+    for name, info in ((stored.result or {}).get("teams") or {}).items():
         if name in teams_seen:
-            members = [r for r in _run_rows(run) if r.get("team") == name]
+            members = stored.by_team.get(name, [])
             team = dict(info)
             if not all(sees_scores(user, r) for r in members):
                 team.pop("grades", None)  # a grade count reveals others' grades
@@ -161,8 +163,7 @@ def run_view(user: User, run: Run) -> RunView:
     paid = [r["pay"]["total"] for r in cut if r.get("pay")]
     show_pay = any("pay" in r and r["pay"] for r in cut)
     pay_total = round(sum(paid), 2) if user.has(Role.director) and paid else None
-    ranked = sum(1 for r in _run_rows(run) if r.get("rank") is not None)
-    return RunView(cut, user.linked(LinkKind.agent), ranked, teams, show_pay, pay_total)
+    return RunView(cut, user.linked(LinkKind.agent), stored.ranked, teams, show_pay, pay_total)
 
 
 def own_rows(user: User, run: Run) -> list[dict[str, Any]]:
@@ -186,7 +187,7 @@ def get_agent_for_user(user: User, run: Run, agent_id: str) -> dict[str, Any]:
 def get_team_for_user(user: User, run: Run, team: str) -> list[dict[str, Any]]:
     """The members of a team the user sees every member of (their lead, a director or
     QA inspector of its shop), cut to what the user may see; NotFound otherwise."""
-    members = [r for r in _run_rows(run) if r.get("team") == team]
+    members = stored_runs.of(run).by_team.get(team, [])
     if not members or not all(sees_scores(user, r) for r in members):
         raise NotFound()
     if not (user.has(Role.lead) or user.has(Role.director) or user.has(Role.qa)):
@@ -227,12 +228,12 @@ def trend_view(user: User, run: Run) -> dict[str, Any]:
     """The run's stored trend cut like its rows: the agents one sees; full series of the
     teams one sees every member of; only the average score (mean_total) of an agent's
     own team; shops as _seen_shops says. The trend holds no pay."""
-    trend = run.trend or {}
-    rows = _run_rows(run)
+    stored = stored_runs.of(run)
+    trend = stored.trend or {}
     seen = seen_agent_ids(user, run)
     teams: dict[str, Any] = {}
     for team, series in (trend.get("teams") or {}).items():
-        members = [r for r in rows if r.get("team") == team]
+        members = stored.by_team.get(team, [])
         if members and all(sees_scores(user, r) for r in members):
             teams[team] = series
         elif any(is_own(user, r) for r in members):

@@ -78,7 +78,8 @@ class Runner:
                 audit.record(db, "system", "run.failed", "run", run_id, {"error": str(exc)})
             return
         self._set(run_id, status=RunStatus.draft, progress=100, message="",
-                  result=computed.result, manifest=computed.manifest, trend=computed.trend)
+                  result=computed.result, manifest=computed.manifest, trend=computed.trend,
+                  qa_hits=computed.qa_hits)
         with self.factory() as db, db.begin():
             audit.record(db, "system", "run.computed", "run", run_id,
                          {"agents": len(computed.result.get("agents", []))})
@@ -103,7 +104,7 @@ def recompute(db: Session, user: User, run: Run) -> Run:
     if run.status not in (RunStatus.draft, RunStatus.failed):
         raise RunStateError("only a draft can be recomputed; a published run gets a new version")
     run.status, run.progress, run.message, run.result = RunStatus.computing, 0, "", None
-    run.trend = None
+    run.trend, run.qa_hits = None, None
     audit.record(db, user, "run.recompute", "run", run.id)
     return run
 

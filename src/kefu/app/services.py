@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,11 +162,13 @@ def check_scheme(text: str) -> tuple[str | None, list[SchemeProblem]]:
 
 @dataclass
 class Computed:
-    """What computing a run stores: the evaluation JSON, its manifest and the trend."""
+    """What computing a run stores: the evaluation JSON, its manifest, the trend and the
+    automatic-check hits of every agent (the QA page reads them, never recomputes them)."""
 
     result: dict[str, Any]
     manifest: dict[str, Any]
     trend: dict[str, Any]
+    qa_hits: dict[str, Any] | None = None
 
 
 def evaluate(
@@ -196,10 +199,12 @@ def evaluate(
         evaluation = analysis.evaluate(scheme, start, end)
         progress(60, "trend")
         trend = _trend(analysis, scheme, start, end)
+        progress(85, "QA hits")
+        hits = _stored_hits(analysis, start, end)
     progress(90, "storing")
     result = evaluation.to_json_dict()
     manifest: dict[str, Any] = result.pop("manifest", None) or {}
-    return Computed(result, manifest, trend)
+    return Computed(result, manifest, trend, hits)
 
 
 def trend_of(workspace: Path, scheme_yaml: str, start: dt.date, end: dt.date,
@@ -284,7 +289,15 @@ def _trend(analysis: Any, scheme: Any, start: dt.date, end: dt.date) -> dict[str
 _SESSIONS: dict[tuple[str, str], tuple[tuple[Any, ...], Any]] = {}
 _SESSION_LOCK = threading.Lock()
 """One analysis session per workspace, shared by all requests: DuckDB serves one query at a
-time on a connection, so drill-down queries take turns (the facts are built once)."""
+time on a connection, so drill-down queries take turns (the facts are built once). A
+cursor per request would not see the facts: they are views and temporary tables of the
+session's own connection."""
+
+EVIDENCE_CACHE_BYTES = 256 * 1024 * 1024
+"""Evidence tables kept per process (Arrow, by size): the rows behind one agent's metric
+for one period are the same facts until the workspace changes, and building the query
+costs far more than reading it again (the page, its chats, its export)."""
+_EVIDENCE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
 
 def _stamp(workspace: Path) -> tuple[Any, ...]:
@@ -303,6 +316,7 @@ def _session(workspace: Path, tz: str) -> Any:
         return cached[1]
     if cached is not None:
         cached[1].close()
+        _EVIDENCE.clear()  # the rows of the old files
     analysis = Analysis(workspace, analysis_options(tz=tz))
     _SESSIONS[key] = (stamp, analysis)
     return analysis
@@ -321,6 +335,25 @@ def close_facts() -> None:
         for _, analysis in _SESSIONS.values():
             analysis.close()
         _SESSIONS.clear()
+        _EVIDENCE.clear()
+
+
+def _rows_behind(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date,
+                 agent_id: str | None) -> Any:
+    """analysis.evidence on the shared session, kept (an Arrow table, never changed)."""
+    with _SESSION_LOCK:
+        analysis = _session(workspace, tz)
+        key = (str(workspace), tz, metric, start, end, agent_id)
+        found = _EVIDENCE.get(key)
+        if found is not None:
+            _EVIDENCE.move_to_end(key)
+            return found
+        found = analysis.evidence(metric, start, end, agent_id)
+        _EVIDENCE[key] = found
+        held = sum(t.nbytes for t in _EVIDENCE.values())
+        while held > EVIDENCE_CACHE_BYTES and len(_EVIDENCE) > 1:
+            held -= _EVIDENCE.popitem(last=False)[1].nbytes
+        return found
 
 
 @dataclass(frozen=True)
@@ -343,9 +376,8 @@ def _plain(value: Any) -> Any:
 def evidence(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date,
              agent_id: str | None, limit: int | None = None) -> Rows:
     """`kefu evidence`: the rows that make ``metric`` (analysis.evidence, same facts)."""
-    with _SESSION_LOCK:
-        table = _session(workspace, tz).evidence(metric, start, end, agent_id)
-    shown = table if limit is None else table.slice(0, limit)
+    table = _rows_behind(workspace, tz, metric, start, end, agent_id)
+    shown = table if limit is None else table.slice(0, limit)  # only these become Python
     rows = [{k: _plain(v) for k, v in r.items()} for r in shown.to_pylist()]
     return Rows(list(table.column_names), rows, table.num_rows)
 
@@ -374,14 +406,13 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
     auto-replies too), each answer's response time and every check span."""
     import pyarrow.compute as pc
 
+    convs = _rows_behind(workspace, tz, "conversations", start, end, agent_id)
+    turns = _rows_behind(workspace, tz, "avg_response_s", start, end, agent_id)
     with _SESSION_LOCK:
-        analysis = _session(workspace, tz)
-        convs = analysis.evidence("conversations", start, end, agent_id)
-        turns = analysis.evidence("avg_response_s", start, end, agent_id)
-        msgs = analysis.dataset.messages
-        mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
-                       pc.equal(msgs.column("buyer_id"), buyer_id))
-        said = msgs.filter(mask).sort_by("sent_local").to_pylist()
+        msgs = _session(workspace, tz).dataset.messages  # immutable: read outside the lock
+    mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
+                   pc.equal(msgs.column("buyer_id"), buyer_id))
+    said = msgs.filter(mask).sort_by("sent_local").to_pylist()
     convs = convs.filter(pc.equal(convs.column("buyer_id"), buyer_id))
     turns = turns.filter(pc.equal(turns.column("buyer_id"), buyer_id))
     answered = {(t["conv_no"], t["answer_at"].replace(tzinfo=None)): t["response_s"]
@@ -416,13 +447,29 @@ HIT_CHECKS = ("forbidden", "offsite", "negative", "upset_no_empathy")
 def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
             agent_ids: set[str]) -> list[dict[str, Any]]:
     """Forbidden words, off-site leads and negative tone in agents' messages, and upset
-    buyers whose conversation got no empathy, for the given agents only."""
-    import pyarrow.compute as pc
-
+    buyers whose conversation got no empathy, for the given agents only (computed now:
+    runs stored before their hits were; a run stores them, see ``Computed.qa_hits``)."""
     with _SESSION_LOCK:
         analysis = _session(workspace, tz)
+        stored = _stored_hits(analysis, start, end)
+    return hits_of(stored or {}, agent_ids)
+
+
+def hits_of(stored: dict[str, Any], agent_ids: set[str]) -> list[dict[str, Any]]:
+    """The stored hits of the given agents only (a new list; the stored one is shared)."""
+    return [h for h in stored.get("hits") or [] if h["agent_id"] in agent_ids]
+
+
+def _stored_hits(analysis: Any, start: dt.date, end: dt.date) -> dict[str, Any] | None:
+    """Every agent's automatic-check hits in start..end, as stored with the run (None
+    when the analysis ran without the QA checks)."""
+    import pyarrow.compute as pc
+
+    try:
         messages = analysis.evidence("forbidden_hits", start, end)
         convs = analysis.evidence("qa_score", start, end)
+    except ValueError:  # no QA checks (or a platform's report only): nothing to list
+        return None
     # only the flagged rows become Python objects (the period may hold millions)
     flagged = pc.or_(pc.or_(messages.column("qa_forbidden"), messages.column("qa_offsite")),
                      messages.column("qa_negative"))
@@ -431,8 +478,6 @@ def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
                                  pc.invert(pc.fill_null(convs.column("empathic"), False))))
     hits = []
     for m in messages.to_pylist():
-        if m["agent_id"] not in agent_ids or m["sender"] != "agent":
-            continue
         for check, flag in (("forbidden", "qa_forbidden"), ("offsite", "qa_offsite"),
                             ("negative", "qa_negative")):
             if m.get(flag):
@@ -440,11 +485,11 @@ def qa_hits(workspace: Path, tz: str, start: dt.date, end: dt.date,
                              "buyer_id": m["buyer_id"], "conv_no": m["conv_no"],
                              "at": _plain(m["sent_at"]), "content": m["content"]})
     for c in convs.to_pylist():
-        if c["agent_id"] in agent_ids and c.get("upset") and not c.get("empathic"):
-            hits.append({"check": "upset_no_empathy", "agent_id": c["agent_id"],
-                         "buyer_id": c["buyer_id"], "conv_no": c["conv_no"],
-                         "at": _plain(c["first_at"]), "content": ""})
-    return sorted(hits, key=lambda h: (h["at"], h["agent_id"], h["check"]))
+        hits.append({"check": "upset_no_empathy", "agent_id": c["agent_id"],
+                     "buyer_id": c["buyer_id"], "conv_no": c["conv_no"],
+                     "at": _plain(c["first_at"]), "content": ""})
+    hits.sort(key=lambda h: (h["at"], h["agent_id"], h["check"]))
+    return {"hits": hits}
 
 
 # ---------------------------------------------------------------------------- labels, demo

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from kefu.app import i18n, permissions, services
+from kefu.app import dashboards, i18n, permissions, services
 from kefu.app.deps import Signed, get_lang
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -42,6 +42,7 @@ def render(
         "t": lambda key, **kw: i18n.t(key, lang).format(**kw) if kw else i18n.t(key, lang),
         "label": lambda key: services.metric_label(key, lang),
         "mv": lambda value, key: i18n.metric_value(value, services.metric_unit(key), lang),
+        "rows_html": lambda table: dashboards.table_rows(table, lang),
         "user": signed.user if signed else None,
         "local": lambda when: _local(when, request.app.state.settings.tz),
         "csrf": signed.session.csrf_token if signed else "",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from kefu.app import dashboards as dash
-from kefu.app import permissions, services
+from kefu.app import permissions, services, stored_runs
 from kefu.app.deps import DbDep, SignedDep, get_lang
 from kefu.app.models import Run, User
 from kefu.app.permissions import Action, NotFound
@@ -55,7 +55,7 @@ def _director_board(request: Request, user: User, run: Run, lang: str,
     permissions.require(user, Action.director_board)
     view = permissions.run_view(user, run)
     trend = permissions.trend_view(user, run)
-    result = run.result or {}
+    result = stored_runs.of(run).result or {}
     shop_kpis, alerts = dash.kpi_table(result, trend, "shop", lang)
     team_kpis, _ = dash.kpi_table(result, trend, "team", lang)
     keys = dash.kpi_keys(result)
@@ -78,7 +78,7 @@ def _team_board(request: Request, user: User, run: Run, lang: str,
     rows = permissions.get_team_for_user(user, run, team)
     trend = permissions.trend_view(user, run)
     shop = str(rows[0].get("shop_id") or "")
-    result = run.result or {}
+    result = stored_runs.of(run).result or {}
     tables = {"members": dash.members(rows, run.id, lang),
               "team_training": dash.team_training(rows, lang),
               "team_vs_shop": dash.team_vs_shop(result, trend, team, shop, lang)}
@@ -92,8 +92,12 @@ def _qa_board(request: Request, user: User, run: Run, lang: str,
     seen = permissions.seen_agent_ids(user, run)
     names = {r["agent_id"]: r.get("name") or r["agent_id"]
              for r in permissions.run_view(user, run).rows}
-    settings = request.app.state.settings
-    hits = services.qa_hits(settings.workspace, settings.tz, run.start, run.end, seen)
+    stored = stored_runs.of(run).qa_hits
+    if stored is not None:  # computed with the run
+        hits = services.hits_of(stored, seen)
+    else:  # a run stored before its hits were
+        settings = request.app.state.settings
+        hits = services.qa_hits(settings.workspace, settings.tz, run.start, run.end, seen)
     chart = dash.hits_chart(hits, names, lang)
     if q.get("check"):
         hits = [h for h in hits if h["check"] == q["check"]]
