@@ -23,7 +23,6 @@ from kefu.metrics import service
 from kefu.metrics.context import Components, Context, ratio
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.result import Values
-from kefu.metrics.satisfaction import repeat_contacts
 
 if TYPE_CHECKING:
     from kefu.qa import Lexicons
@@ -73,7 +72,7 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     brush-off: forbidden, brush_off and chat_negative. Keys and order are integers
     (one numpy sort), and only the few candidate rows have their text read.
     """
-    from kefu.qa.api import CONTEXT_FLAGS, closing_on_complaint
+    from kefu.qa.api import CONTEXT_FLAGS, farewells_after_negative
 
     human, checked = checked_roles(messages)
     rows = _numpy(pc.indices_nonzero(checked)).astype(np.int64)
@@ -85,9 +84,12 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     sort = np.lexsort((ordinal, sent, key))
     order = rows[sort]
     negative = _numpy(flags.column("qa_chat_negative")).astype(bool)[order]
-    marked = closing_on_complaint(
+    in_order = key[sort]
+    # rows are in conversation order already: pairs are neighbours of one conversation
+    after = np.flatnonzero(in_order[1:] == in_order[:-1]) + 1
+    marked = farewells_after_negative(
         _InOrder(messages.column("content"), order),
-        _numpy(human).astype(bool)[order], negative, pa.array(key[sort]),
+        _numpy(human).astype(bool)[order], negative, after - 1, after,
     )
     if not marked.any():
         return flags
@@ -149,14 +151,10 @@ def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
 
 def conversation_checks(ctx: Context) -> ir.Table:
     """Per in-period conversation with a buyer message: what the checks found in it."""
-    m = ctx.facts.messages
-    per_conv = m.group_by(list(CONVERSATION)).aggregate(
-        polite=(m.is_human & m.qa_polite).any(),
-        greeting=(m.is_human & m.qa_greeting).any(),
-        closing=(m.is_human & m.qa_closing).any(),
-        violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_chat_negative)).any(),
-    )
-    conv = service.conversations(ctx).join(per_conv, list(CONVERSATION))
+    # what the checks found per conversation is part of the conversations fact
+    c = service.conversations(ctx)
+    conv = c.mutate(polite=c.qa_polite, greeting=c.qa_greeting, closing=c.qa_closing,
+                    violation=c.qa_violation)
     conv = conv.left_join(empathy_conversations(ctx), list(CONVERSATION)).select(
         conv,
         upset=ibis.coalesce(ibis._.upset, False),
@@ -165,10 +163,6 @@ def conversation_checks(ctx: Context) -> ir.Table:
     turns = ctx.facts.turns
     unanswered = turns.group_by(list(CONVERSATION)).aggregate(all_answered=turns.answered.all())
     conv = conv.left_join(unanswered, list(CONVERSATION)).select(conv, "all_answered")
-    repeats = repeat_contacts(ctx).select(*CONVERSATION).mutate(repeated=True)
-    conv = conv.left_join(repeats, list(CONVERSATION)).select(
-        conv, repeated=ibis.coalesce(ibis._.repeated, False)
-    )
     # whole points out of 70 (summed exactly), rescaled to 100 in derive()
     points = (
         10 * conv.greeting.cast("int64") + 10 * conv.polite.cast("int64")
