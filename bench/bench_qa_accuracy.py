@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from kefu.qa.evaluation import (  # noqa: E402
+    HONEST_HALF,
     ChatMessage,
     evaluate,
     floor_report,
@@ -36,6 +37,7 @@ from kefu.qa.evaluation import (  # noqa: E402
     predict,
     read_jddc,
     read_labels,
+    verdicts_meeting_floors,
 )
 
 LABEL_FILES = [ROOT / "tests/qa/data/jddc_labels.csv", ROOT / "tests/qa/data/jddc_labels_test.csv"]
@@ -85,6 +87,11 @@ def main() -> None:
     for check, measure, half, value, floor, met in floor_report(scores):
         print(f"  {check:24} {measure:9} {half:8} {value:.2f} (floor {floor:.2f}) "
               f"{'met' if met else 'NOT MET'}")
+    if any(r.half == HONEST_HALF for r in rows):
+        print(f"\nverdicts meeting every floor on {HONEST_HALF} (kefu.qa.floors.MEETS_FLOOR "
+              "must say the same):")
+        for verdict, met in verdicts_meeting_floors(scores).items():
+            print(f"  {verdict:22} {met}")
 
 
 if __name__ == "__main__":

@@ -323,6 +323,28 @@ FLOORS = {
 verdict may feed a quality metric; docs/qa.md says which do."""
 
 
+FLOOR_VERDICT = {
+    "buyer_upset": "upset",
+    "forbidden": "forbidden",
+    "chat_negative (buyer)": "buyer_chat_negative",
+    "chat_negative (agent)": "agent_chat_negative",
+    "empathy": "empathy",
+    "polite": "polite",
+}
+"""The verdict of kefu.qa.floors.MEETS_FLOOR that each floored check stands for."""
+
+
+def verdicts_meeting_floors(scores: Sequence[Score], half: str = HONEST_HALF) -> dict[str, bool]:
+    """verdict -> every floor of it met on ``half`` (an undefined figure, e.g. the
+    precision of a check that never fired, is not met)."""
+    met: dict[str, bool] = {}
+    for check, _measure, at, value, _floor, ok in floor_report(scores):
+        if at == half:
+            verdict = FLOOR_VERDICT[check]
+            met[verdict] = met.get(verdict, True) and ok and not np.isnan(value)
+    return met
+
+
 def floor_report(scores: Sequence[Score]) -> list[tuple[str, str, str, float, float, bool]]:
     """(check, measure, half, value, floor, met) for every floor and half."""
     report = []
