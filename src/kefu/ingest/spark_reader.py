@@ -1,12 +1,12 @@
 """Reading a shop's files inside Spark: found, typed, validated, merged and cross-checked
 where the cluster stores them, so no row passes through kefu's own process.
 
-The rules are those of load_dir (validate.py, merge.py, load.cross_check, docs/data.md),
-expressed as Spark column expressions over the same declarations (schema.py, the
-profile's column and value mappings, convert's patterns and limits); the parity
-tests (tests/metrics/test_spark_cluster.py) keep the error reports and the numbers
-equal to the embedded path. Only the bad-row reports (at most MAX_COLLECTED_ERRORS)
-and the agents table come back to the driver.
+The typing and validation rules are kefu.ingest.rules, compiled to Spark column
+expressions (rules_spark) as the embedded engine compiles them to SQL; the merge and
+cross-table checks are those of load_dir (merge.py, load.cross_check, docs/data.md).
+The parity tests (tests/ingest/test_rules_parity.py, tests/metrics/test_spark_cluster.py)
+keep the error reports and the numbers equal to the embedded path. Only the bad-row
+reports (at most MAX_COLLECTED_ERRORS) and the agents table come back to the driver.
 
 The cluster path reads Parquet: exports written as Parquet, and workspaces (kefu
 import stores validated Parquet). Other formats are refused with a sentence
@@ -17,7 +17,6 @@ reads it).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
@@ -25,21 +24,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from kefu.ingest import convert
+from kefu.ingest import rules_spark
 from kefu.ingest.errors import MAX_SHOWN_ERRORS, IngestError, RowError
 from kefu.ingest.load import AGENT_TABLES, table_for_file
 from kefu.ingest.manifest import MANIFEST_NAME
-from kefu.ingest.profile import MappingProfile, bool_mapping, column_mapping, value_mapping
+from kefu.ingest.profile import MappingProfile, column_mapping
 from kefu.ingest.readers import RawFile
-from kefu.ingest.schema import TABLES, Column, Kind, Table
-from kefu.ingest.validate import (
-    DEFAULTED_LATER,
-    DERIVED,
-    TIME_ORDER,
-    UNTRIMMED_TEXT,
-    check_header,
-    describe_default,
-)
+from kefu.ingest.rules import OUTPUT_TYPES, Unreadable, plan_file
+from kefu.ingest.rules_spark import SPARK_TYPES
+from kefu.ingest.schema import TABLES, Table
+from kefu.ingest.validate import DERIVED, check_header, describe_default
 
 MAX_COLLECTED_ERRORS = 1000
 """Bad-row reports brought back to the driver; the total is always counted."""
@@ -142,217 +136,39 @@ def _vouched(spark: Any, fs: Any, url: str, entries: list[dict[str, Any]]) -> li
 # --- typing and validating one file -------------------------------------------
 
 
-SPARK_TYPES = {Kind.TEXT: "string", Kind.ENUM: "string", Kind.BOOL: "boolean",
-               Kind.MONEY: "double", Kind.INT: "bigint", Kind.TIMESTAMP: "timestamp"}
-
-Check = tuple[Any, str, str]
-"""(bad-row condition, canonical column, reason)"""
-
-
 def stored_types(table: Table) -> dict[str, str]:
     """The Spark types of a workspace's stored rows (load.stored_schema)."""
-    return {c.name: SPARK_TYPES[c.kind] for c in table.columns}
-
-
-def type_column(src: Any, spark_type: str, column: Column, table: Table, tz: str,
-                profile: MappingProfile) -> tuple[Any, Any, list[Check]]:
-    """(typed value, empty condition, checks) of one mapped column — validate.type_column."""
-    F = _F()
-    name = column.name
-    checks: list[Check] = []
-    is_text = spark_type == "string"
-    if is_text:
-        src = src if name in UNTRIMMED_TEXT else F.trim(src)
-        empty = src.isNull() | (src == "")
-    elif spark_type in ("double", "float"):
-        empty = src.isNull() | F.isnan(src)
-    else:
-        empty = src.isNull()
-    if column.required and name not in DEFAULTED_LATER:
-        reason = "required value is empty"
-        if table.name == "messages" and name == "agent_id":
-            reason = "every message needs agent_id (it names the thread)"
-        checks.append((empty, name, reason))
-    text = src if is_text else src.cast("string")
-    if column.kind is Kind.TEXT:
-        value = text
-    elif column.kind is Kind.TIMESTAMP:
-        value, more = _timestamp(src, spark_type, tz, empty, name)
-        checks += more
-    elif column.kind is Kind.BOOL:
-        if spark_type == "boolean":
-            value = src
-        else:
-            value = _lookup(text, bool_mapping(table.name, name, profile))
-            checks.append((~empty & value.isNull(), name,
-                           "not a boolean (true/false, 1/0, yes/no, 是/否)"))
-    elif column.kind is Kind.MONEY:
-        value, more = _money(src, spark_type, empty, name)
-        checks += more
-    elif column.kind is Kind.INT:
-        scores = {k: int(v) for k, v in value_mapping(table.name, name, profile).items()
-                  if v in {"1", "2", "3", "4", "5"}}
-        value = _lookup(text, scores)
-        checks.append((~empty & value.isNull(), name, "score must be 1..5"))
-    else:
-        choices = {raw: canonical for raw, canonical
-                   in value_mapping(table.name, name, profile).items()
-                   if canonical in column.choices}
-        choices.update({choice: choice for choice in column.choices})
-        value = _lookup(text, choices)
-        checks.append((~empty & value.isNull(), name,
-                       f"unknown {name}; expected one of {', '.join(column.choices)}"))
-    return _fill_empty(value, empty, column), empty, checks
-
-
-def _lookup(text: Any, mapping: dict[str, Any]) -> Any:
-    """The mapped value of the lower-cased text (null when absent), as convert.lookup."""
-    F = _F()
-    pairs = [item for key, target in mapping.items() for item in (F.lit(key), F.lit(target))]
-    return F.create_map(*pairs)[F.lower(text)]
-
-
-def _fill_empty(value: Any, empty: Any, column: Column) -> Any:
-    F = _F()
-    if column.default is None:
-        fill = F.lit(None)
-    elif column.kind is Kind.BOOL:
-        fill = F.lit(column.default == "true")
-    elif column.kind is Kind.MONEY:
-        fill = F.lit(float(column.default))
-    else:
-        fill = F.lit(column.default)
-    return F.when(empty, fill).otherwise(value)
-
-
-def _money(src: Any, spark_type: str, empty: Any, name: str) -> tuple[Any, list[Check]]:
-    F = _F()
-    checks: list[Check] = []
-    if spark_type in ("double", "float", "bigint", "int", "smallint", "tinyint") or \
-            spark_type.startswith("decimal"):
-        value = src.cast("double")
-    else:
-        text = src.cast("string")
-        cleaned = F.regexp_replace(text, r"[¥￥\s元]|^CNY|^RMB", "")
-        ok = cleaned.rlike(convert.MONEY)
-        value = F.when(ok, F.regexp_replace(cleaned, "[,，]", "")).cast("double")
-        unread = ~empty & value.isNull()
-        comma = unread & F.trim(text).rlike(convert.DECIMAL_COMMA)
-        checks.append((comma, name, (
-            "a decimal comma? kefu reads ',' only as a thousands separator between groups "
-            "of three digits; write the amount with a decimal point (299.00)")))
-        checks.append((unread & ~comma, name, "not an amount"))
-    checks.append((value.isNotNull() & ~F.isnan(value) & ~(F.abs(value) <= convert.MAX_AMOUNT),
-                   name, f"amount out of range (above {convert.MAX_AMOUNT:,.0f} or infinite)"))
-    checks.append((value < 0, name, "negative amount"))
-    return value, checks
-
-
-def _timestamp(src: Any, spark_type: str, tz: str, empty: Any, name: str
-               ) -> tuple[Any, list[Check]]:
-    """The UTC instant (session time zone UTC): naive values are wall-clock time in tz."""
-    F = _F()
-    checks: list[Check] = []
-    if spark_type == "timestamp":
-        value = src
-    elif spark_type == "timestamp_ntz":
-        value = F.to_utc_timestamp(src.cast("string"), tz)
-    else:
-        text = F.trim(src.cast("string"))
-        value, unread = _parse_text_time(text, tz, empty)
-        date_only = unread & text.rlike(convert.DATE_ONLY)
-        checks.append((date_only, name,
-                       "a date without a time of day (a timestamp needs at least HH:MM)"))
-        checks.append((unread & ~date_only, name,
-                       "not a valid timestamp (expected YYYY-MM-DD HH:MM[:SS][.fff][+08:00])"))
-    low = F.lit(f"{convert.FIRST_YEAR}-01-01 00:00:00").cast("timestamp")
-    high = F.lit(f"{convert.LAST_YEAR + 1}-01-01 00:00:00").cast("timestamp")
-    checks.append(((value < low) | (value >= high), name,
-                   f"timestamp out of range (years {convert.FIRST_YEAR}–{convert.LAST_YEAR})"))
-    return value, checks
-
-
-def _parse_text_time(text: Any, tz: str, empty: Any) -> tuple[Any, Any]:
-    """convert.to_timestamp on text: ISO and loose forms (LOOSE_TS), numbers by size."""
-    F = _F()
-    pattern = convert.LOOSE_TS.replace("(?P<", "(?<")
-
-    def part(index: int) -> Any:
-        return F.regexp_extract(text, pattern, index)
-
-    matched = text.rlike(pattern)
-    seconds = F.when(part(6) == "", "0").otherwise(part(6))
-    fraction = F.when(part(7) == "", "").otherwise(F.substring(part(7), 1, 7))
-    zone_raw = part(8)
-    zone = (F.when(zone_raw == "", F.lit(tz))
-            .when(F.upper(zone_raw) == "Z", F.lit("UTC"))
-            .otherwise(F.regexp_replace(zone_raw, r"^([+-]\d{2}):?(\d{2})$", "$1:$2")))
-    parsed = F.make_timestamp(
-        part(1).cast("int"), part(2).cast("int"), part(3).cast("int"),
-        part(4).cast("int"), part(5).cast("int"),
-        F.concat(seconds, fraction).cast("decimal(16,6)"), zone)
-    number = F.when(text.rlike(convert.NUMERIC_TS), text.cast("double"))
-    low, high = convert.EXCEL_SERIAL_RANGE
-    serial_local = F.timestamp_micros(
-        F.lit(convert.EXCEL_EPOCH_US) + F.round(number * 86_400_000).cast("bigint") * 1000)
-    from_number = (
-        F.when((number >= low) & (number < high), F.to_utc_timestamp(serial_local, tz))
-        .when((number >= 946_684_800) & (number < 4_102_444_800),
-              F.timestamp_micros(F.round(number * 1_000_000).cast("bigint")))
-        .when((number >= 946_684_800_000) & (number < 4_102_444_800_000),
-              F.timestamp_micros(F.round(number * 1000).cast("bigint"))))
-    value = F.when(matched, parsed).otherwise(from_number)
-    return value, ~empty & value.isNull()
-
-
-Reader = Callable[[str], Any]
+    return {c.name: SPARK_TYPES[OUTPUT_TYPES[c.kind]] for c in table.columns}
 
 
 def type_file(spark: Any, file: SparkFile, file_no: int, tz: str, profile: MappingProfile,
               ) -> tuple[Any, Any, list[RowError], list[str]]:
-    """(typed rows with _file/_row/_line/_bad, bad cells as rows, header errors, warnings)."""
+    """(typed rows with _file/_row/_line/_bad, bad cells as rows, header errors, warnings):
+    the rules of kefu.ingest.rules, compiled to Spark (rules_spark) as the embedded engine
+    compiles them to SQL."""
     F = _F()
     table = TABLES[file.table]
     raw = spark.read.parquet(file.url).select("*", F.col("_metadata.row_index").alias(ROW_NO))
-    types = dict(raw.dtypes)
-    headers = column_mapping([c for c in raw.columns if c != ROW_NO], table.name, profile)
-    shell = RawFile(file.source, {h: pa.chunked_array([], pa.null()) for h in types
-                                  if h != ROW_NO}, _no_lines())
+    types = {name: kind for name, kind in raw.dtypes if name != ROW_NO}
+    headers = column_mapping(list(types), table.name, profile)
+    shell = RawFile(file.source, {h: pa.chunked_array([], pa.null()) for h in types},
+                    _no_lines())
     header_errors = check_header(shell, table, headers, profile)
     if header_errors:
         return None, None, header_errors, []
+    sources = {h: (rules_spark.source_kind(kind), kind) for h, kind in types.items()}
+    try:
+        plan = plan_file(table, headers, sources, tz, profile)
+    except Unreadable as exc:
+        return None, None, [RowError(file.source, 1, exc.column, "", str(exc))], []
     warnings: list[str] = []
     absent = [c for c in table.columns if c.name not in headers and c.name not in DERIVED]
     if absent:
         warnings.append(f"{file.source}: optional columns absent, every row takes the default: "
                         + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
-    typed: dict[str, Any] = {}
-    checks: list[tuple[Any, str, str, Any]] = []  # Check + the raw cell for the report
-    for column in table.columns:
-        header = headers.get(column.name)
-        if header is None:
-            typed[column.name] = _fill_empty(F.lit(None), F.lit(True), column)
-            continue
-        value, _, more = type_column(F.col(f"`{header}`"), types[header], column, table, tz,
-                                     profile)
-        typed[column.name] = value
-        checks += [(cond, col, reason, F.col(f"`{header}`").cast("string"))
-                   for cond, col, reason in more]
-    if table.name in TIME_ORDER:
-        first, second = TIME_ORDER[table.name]
-        before = typed[second] < typed[first]
-        checks.append((before, second, f"{second} before {first}",
-                       F.col(f"`{headers[second]}`").cast("string")))
-    if table.name == "agents":
-        typed["name"] = F.coalesce(typed["name"], typed["agent_id"])
-    rows = raw.select(
-        *[typed[c.name].cast(_spark_type(c)).alias(c.name) for c in table.columns],
-        F.lit(file_no).alias(FILE_NO), F.col(ROW_NO), (F.col(ROW_NO) + 1).alias(LINE),
-        F.array(*[F.when(cond, F.struct(F.lit(col).alias("column"), F.lit(reason).alias(
-            "reason"), cell.alias("value"))) for cond, col, reason, cell in checks]
-        ).alias("_problems"),
-    )
-    rows = rows.withColumn("_problems", F.filter("_problems", lambda p: p.isNotNull()))
+    rows = rules_spark.with_bindings(raw, plan).select(
+        *rules_spark.outputs(plan), F.lit(file_no).alias(FILE_NO), F.col(ROW_NO),
+        (F.col(ROW_NO) + 1).alias(LINE), rules_spark.problems(plan).alias("_problems"))
     rows = rows.withColumn(BAD, F.size("_problems") > 0)
     problems = rows.filter(BAD).select(
         F.lit(file_no).alias(FILE_NO), F.col(LINE), F.explode("_problems").alias("p")
@@ -364,10 +180,6 @@ def _no_lines() -> Any:
     import numpy as np
 
     return np.zeros(0, dtype=np.int64)
-
-
-def _spark_type(column: Column) -> str:
-    return SPARK_TYPES[column.kind]
 
 
 def stored_file(spark: Any, file: SparkFile, file_no: int) -> Any | None:

@@ -1,35 +1,28 @@
 """Typing and per-file validation of one raw file against its canonical table.
 
-Every check produces a mask of bad rows with a reason; all of them are collected
-(never stop at the first), and a row with any error is dropped whole.
+The header is checked here (required columns, did-you-mean, empty files); the rows
+are typed and checked by the rules of kefu.ingest.rules, run as one DuckDB query
+over the file (kefu.ingest.rules_sql). Every failed check of every row is
+collected (never stop at the first), and a row with any error is dropped whole.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from kefu.ingest import convert
+from kefu.ingest import rules_sql
 from kefu.ingest.errors import RowError
-from kefu.ingest.profile import (
-    BUILTIN_COLUMN_ALIASES,
-    MappingProfile,
-    bool_mapping,
-    column_mapping,
-    value_mapping,
-)
+from kefu.ingest.profile import BUILTIN_COLUMN_ALIASES, MappingProfile, column_mapping
 from kefu.ingest.readers import RawFile
-from kefu.ingest.schema import Column, Kind, Table
-
-# Free text keeps its spaces; ids and codes are trimmed (exports pad them).
-UNTRIMMED_TEXT = {"content", "comment"}
-
-# Columns whose emptiness is checked later, against agents (see load.cross_check).
-DEFAULTED_LATER = {"shop_id"}
+from kefu.ingest.rules import OUTPUT_TYPES, Plan, Unreadable, plan_file
+from kefu.ingest.schema import Column, Table
 
 # Extra columns carried with the typed rows until the end of loading.
 FILE_COLUMN = "_file"
@@ -39,44 +32,9 @@ ROW_COLUMN = "_row"
 # Optional columns filled from other data by a documented rule, not by a constant.
 DERIVED = {"shop_id", "name", "conversation_id"}
 
-TIME_ORDER = {"cases": ("opened_at", "closed_at"), "sessions": ("started_at", "ended_at")}
-
-
-@dataclass
-class Problems:
-    """Bad cells found in one file, by row index."""
-
-    raw: RawFile
-    headers: dict[str, str]
-    errors: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
-    """(row indices, canonical column, reason)"""
-
-    def add(self, rows: np.ndarray, column: str, reason: str) -> None:
-        if len(rows):
-            self.errors.append((rows, column, reason))
-
-    def add_mask(self, bad: np.ndarray, column: str, reason: str) -> None:
-        self.add(np.flatnonzero(bad), column, reason)
-
-    def bad_rows(self, n: int) -> np.ndarray:
-        bad = np.zeros(n, dtype=bool)
-        for rows, _, _ in self.errors:
-            bad[rows] = True
-        return bad
-
-    def row_errors(self) -> list[RowError]:
-        out: list[RowError] = []
-        for rows, column, reason in self.errors:
-            header = self.headers.get(column)
-            if header is not None and header in self.raw.columns:
-                cells = convert.to_text(self.raw.columns[header]).take(pa.array(rows)).to_pylist()
-            else:
-                cells = [""] * len(rows)
-            for row, cell in zip(rows.tolist(), cells, strict=True):
-                out.append(RowError(self.raw.source, int(self.raw.lines[row]), column,
-                                    "" if cell is None else str(cell), reason,
-                                    self.raw.sheet(row)))
-        return out
+TIMESTAMP_US = pa.timestamp("us")
+ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "double": pa.float64(),
+               "bigint": pa.int64(), "timestamp": TIMESTAMP_US}
 
 
 @dataclass
@@ -112,7 +70,6 @@ def type_file(
     empty table (else it is an error: a lost export must not read as a quiet month)."""
     n = raw.num_rows
     headers = column_mapping(list(raw.columns), table.name, profile)
-    problems = Problems(raw, headers)
     errors: list[RowError] = list(raw.errors)
     warnings = list(raw.notes)
 
@@ -135,50 +92,60 @@ def type_file(
     if absent and n:
         warnings.append(f"{raw.source}: optional columns absent, every row takes the default: "
                         + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
-
-    typed: dict[str, pa.ChunkedArray] = {}
-    for column in table.columns:
-        header = headers.get(column.name)
-        if header is None:
-            # An optional column the file does not have: its default on every row.
-            typed[column.name] = convert.as_array(pa.repeat(default_value(column), n))
-            continue
+    if n == 0:
+        return early([])
+    con = rules_sql.connection()
+    with relation_of(con, raw) as relation:
+        sources = {h: (rules_sql.source_kind(t), t) for h, t in relation.types.items()}
         try:
-            typed[column.name] = type_column(
-                raw.columns[header], column, table, tz, profile, problems)
-        except (pa.ArrowException, ValueError, OverflowError) as exc:
-            kind = raw.columns[header].type
-            return early([RowError(raw.source, raw.header_line, column.name, "", (
-                f"a column of type {kind} cannot be read as {column.kind.value} ({exc})"))])
-
-    if table.name in TIME_ORDER:
-        first, second = TIME_ORDER[table.name]
-        before = pc.less(typed[second], typed[first])
-        problems.add_mask(convert.mask(before), second, f"{second} before {first}")
-
-    if table.name == "agents":
-        # name defaults to the account itself.
-        typed["name"] = pc.coalesce(typed["name"], typed["agent_id"])
-
-    bad = problems.bad_rows(n)
-    duplicates = 0
-    if table.key:
-        duplicates_mask = duplicate_keys(typed, table, raw, bad, problems)
-        bad = problems.bad_rows(n)
-        duplicates = int((duplicates_mask & ~bad).sum())
-        drop = bad | duplicates_mask
-    else:
-        drop = bad
-    errors += problems.row_errors()
-
-    columns = dict(typed)
-    columns[LINE_COLUMN] = pa.chunked_array([pa.array(raw.lines, pa.int64())])
-    columns[ROW_COLUMN] = pa.chunked_array([pa.array(np.arange(n, dtype=np.int64))])
-    rows = pa.table(columns)
+            plan = plan_file(table, headers, sources, tz, profile)
+        except Unreadable as exc:
+            return early([RowError(raw.source, raw.header_line, exc.column, "", str(exc))])
+        rows, mask = rules_sql.type_rows(con, plan, relation)
+        bad = mask != 0
+        duplicates = np.zeros(n, dtype=bool)
+        clashes: list[tuple[int, str]] = []
+        if table.key:
+            duplicates, clashes = duplicate_keys(rows, table, raw, bad)
+        failed = [np.flatnonzero((mask >> i) & 1) for i in range(len(plan.checks))]
+        wanted = np.concatenate([*failed, np.asarray([r for r, _ in clashes], np.int64)])
+        cells = rules_sql.fetch_cells(con, plan, relation, wanted)
+    errors += row_errors(raw, plan, failed, cells)
+    key = table.key[0] if table.key else ""
+    errors += [RowError(raw.source, int(raw.lines[row]), key, cells.get(key, {}).get(row, ""),
+                        reason, raw.sheet(row)) for row, reason in clashes]
+    for row, _ in clashes:
+        bad[row] = True
+    drop = bad | duplicates
+    rows = rows.rename_columns([*rows.column_names[:-1], ROW_COLUMN]).append_column(
+        LINE_COLUMN, pa.array(raw.lines, pa.int64()))
     if drop.any():
         rows = rows.filter(pa.array(~drop))
-    return TypedFile(raw.source, table.name, rows, errors, n, duplicates, warnings,
-                     raw.sheets, raw.sheet_of_row)
+    return TypedFile(raw.source, table.name, rows, errors, n, int((duplicates & ~bad).sum()),
+                     warnings, raw.sheets, raw.sheet_of_row)
+
+
+@contextmanager
+def relation_of(con: duckdb.DuckDBPyConnection, raw: RawFile) -> Iterator[rules_sql.Relation]:
+    """The file's rows in DuckDB: a Parquet file read where it lies, else the reader's
+    Arrow columns."""
+    if raw.path is not None:
+        yield rules_sql.parquet_relation(con, str(raw.path), raw.positions)
+        return
+    with rules_sql.registered(con, rules_sql.arrow_rows(raw.columns, raw.num_rows)) as view:
+        yield rules_sql.arrow_relation(con, view, list(raw.columns))
+
+
+def row_errors(raw: RawFile, plan: Plan, failed: list[np.ndarray],
+               cells: dict[str, dict[int, str]]) -> list[RowError]:
+    """One error per failed check and row: check by check, rows in file order."""
+    out: list[RowError] = []
+    for check, rows in zip(plan.checks, failed, strict=True):
+        column_cells = cells.get(check.column, {})
+        for row in rows.tolist():
+            out.append(RowError(raw.source, int(raw.lines[row]), check.column,
+                                column_cells.get(row, ""), check.reason, raw.sheet(row)))
+    return out
 
 
 def check_header(
@@ -220,153 +187,40 @@ def describe_default(column: Column) -> str:
 
 def typed_columns_empty(table: Table, n: int) -> pa.Table:
     columns = {c.name: pa.nulls(n, arrow_type(c)) for c in table.columns}
-    columns[LINE_COLUMN] = pa.nulls(n, pa.int64())
     columns[ROW_COLUMN] = pa.nulls(n, pa.int64())
+    columns[LINE_COLUMN] = pa.nulls(n, pa.int64())
     return pa.table(columns)
 
 
 def arrow_type(column: Column) -> pa.DataType:
-    return {
-        Kind.TEXT: pa.string(),
-        Kind.ENUM: pa.string(),
-        Kind.TIMESTAMP: convert.TIMESTAMP_US,
-        Kind.BOOL: pa.bool_(),
-        Kind.MONEY: pa.float64(),
-        Kind.INT: pa.int64(),
-    }[column.kind]
-
-
-def type_column(
-    source: pa.ChunkedArray,
-    column: Column,
-    table: Table,
-    tz: str,
-    profile: MappingProfile,
-    problems: Problems,
-) -> pa.ChunkedArray:
-    name = column.name
-    if convert.is_string(source) or pa.types.is_dictionary(source.type):
-        # Trimmed once here; converters below expect trimmed text.
-        source = convert.text(source, trim=name not in UNTRIMMED_TEXT)
-    empty = convert.empty_mask(source)
-    if column.required and name not in DEFAULTED_LATER:
-        reason = "required value is empty"
-        if table.name == "messages" and name == "agent_id":
-            reason = "every message needs agent_id (it names the thread)"
-        problems.add_mask(empty, name, reason)
-
-    values: pa.ChunkedArray
-    if column.kind is Kind.TEXT:
-        values = convert.text(source, trim=not convert.is_string(source))
-    elif column.kind is Kind.TIMESTAMP:
-        result = convert.to_timestamp(source, tz)
-        date_only = result.bad & convert.mask(pc.match_substring_regex(
-            convert.to_text(source), convert.DATE_ONLY)) if result.bad.any() else result.bad
-        problems.add_mask(date_only, name,
-                          "a date without a time of day (a timestamp needs at least HH:MM)")
-        problems.add_mask(result.bad & ~date_only, name,
-                          "not a valid timestamp (expected YYYY-MM-DD HH:MM[:SS][.fff][+08:00])")
-        problems.add_mask(convert.out_of_years(result.values), name,
-                          f"timestamp out of range (years {convert.FIRST_YEAR}–"
-                          f"{convert.LAST_YEAR})")
-        values = result.values
-    elif column.kind is Kind.BOOL:
-        result = convert.to_bool(source, bool_mapping(table.name, name, profile))
-        problems.add_mask(result.bad, name, "not a boolean (true/false, 1/0, yes/no, 是/否)")
-        values = result.values
-    elif column.kind is Kind.MONEY:
-        result = convert.to_money(source)
-        comma = result.bad & convert.decimal_comma(source) if result.bad.any() else result.bad
-        problems.add_mask(comma, name, (
-            "a decimal comma? kefu reads ',' only as a thousands separator between groups "
-            "of three digits; write the amount with a decimal point (299.00)"))
-        problems.add_mask(result.bad & ~comma, name, "not an amount")
-        problems.add_mask(convert.money_out_of_range(result.values), name,
-                          f"amount out of range (above {convert.MAX_AMOUNT:,.0f} or infinite)")
-        problems.add_mask(convert.mask(pc.less(result.values, 0)), name, "negative amount")
-        values = result.values
-    elif column.kind is Kind.INT:
-        scores = value_mapping(table.name, name, profile)
-
-        def score(key: str) -> int | None:
-            value = scores.get(key.lower(), "")
-            # A profile may map to any text; only 1..5 is a score.
-            return int(value) if value in {"1", "2", "3", "4", "5"} else None
-
-        result = convert.lookup(source, score, pa.int64())
-        problems.add_mask(result.bad, name, "score must be 1..5")
-        values = result.values
-    else:
-        choices = {
-            raw: canonical
-            for raw, canonical in value_mapping(table.name, name, profile).items()
-            if canonical in column.choices
-        }
-        choices.update({choice: choice for choice in column.choices})
-        result = convert.lookup(source, convert.translate_with(choices), pa.string())
-        problems.add_mask(result.bad, name,
-                          f"unknown {name}; expected one of {', '.join(column.choices)}")
-        values = result.values
-
-    if empty.any():
-        values = fill_empty(values, empty, column)
-    return values
-
-
-def fill_empty(values: pa.ChunkedArray, empty: np.ndarray, column: Column) -> pa.ChunkedArray:
-    """Empty optional cells: the column default, or null (empty text is null too)."""
-    fill = default_value(column)
-    if not fill.is_valid and values.type == fill.type and values.null_count == int(empty.sum()):
-        return values  # every empty cell is already null: nothing to fill (saves a copy)
-    return convert.as_array(pc.if_else(pa.array(empty), fill, values.cast(fill.type)))
-
-
-def default_value(column: Column) -> pa.Scalar:
-    kind = arrow_type(column)
-    if column.default is None:
-        return pa.scalar(None, kind)
-    if column.kind is Kind.BOOL:
-        return pa.scalar(column.default == "true", kind)
-    if column.kind is Kind.MONEY:
-        return pa.scalar(float(column.default), kind)
-    return pa.scalar(column.default, kind)
-
-
-def content_equal(typed: dict[str, pa.ChunkedArray], names: list[str], a: int, b: int) -> bool:
-    return all(typed[name][a].as_py() == typed[name][b].as_py() for name in names)
+    return ARROW_TYPES[OUTPUT_TYPES[column.kind]]
 
 
 def duplicate_keys(
-    typed: dict[str, pa.ChunkedArray],
-    table: Table,
-    raw: RawFile,
-    bad: np.ndarray,
-    problems: Problems,
-) -> np.ndarray:
-    """Later rows repeating a key: identical → dropped quietly, different → an error.
+    rows: pa.Table, table: Table, raw: RawFile, bad: np.ndarray
+) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Later good rows repeating a key: identical → dropped quietly, different → an error.
 
-    Returns the mask of identical repeats.
+    Returns the mask of identical repeats and the (row, reason) of the different ones.
     """
-    key = pa.table({k: typed[k] for k in table.key}).append_column(
-        "_i", pa.array(np.arange(raw.num_rows, dtype=np.int64))
-    )
-    key = key.filter(pa.array(~bad))
-    counts = key.group_by(list(table.key)).aggregate([("_i", "list")])
-    lists = counts.column("_i_list")
-    repeated = pc.greater(pc.list_value_length(lists), 1)
+    key = rows.select(list(table.key)).append_column(
+        "_i", pa.array(np.arange(raw.num_rows, dtype=np.int64))).filter(pa.array(~bad))
+    lists = key.group_by(list(table.key)).aggregate([("_i", "list")]).column("_i_list")
     identical = np.zeros(raw.num_rows, dtype=bool)
-    if not convert.mask(repeated).any():
-        return identical
+    clashes: list[tuple[int, str]] = []
+    repeated = [r for r in lists.to_pylist() if len(r) > 1]
+    if not repeated:
+        return identical, clashes
     names = [c.name for c in table.columns]
-    for rows in lists.filter(repeated).to_pylist():
-        rows.sort()
-        first = rows[0]
-        for later in rows[1:]:
-            if content_equal(typed, names, first, later):
+    label = "row" if raw.source.endswith(".parquet") else "line"
+    for group in repeated:
+        group.sort()
+        first = rows.slice(group[0], 1).select(names).to_pylist()[0]
+        for later in group[1:]:
+            if rows.slice(later, 1).select(names).to_pylist()[0] == first:
                 identical[later] = True
             else:
-                label = "row" if raw.source.endswith(".parquet") else "line"
-                problems.add(np.array([later]), table.key[0],
-                             f"duplicate {table.key[0]} with different content "
-                             f"(first on {label} {int(raw.lines[first])})")
-    return identical
+                clashes.append((later, f"duplicate {table.key[0]} with different content "
+                                       f"(first on {label} {int(raw.lines[group[0]])})"))
+    return identical, clashes
+
