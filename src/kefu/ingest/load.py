@@ -25,7 +25,7 @@ from kefu.ingest.errors import MAX_SHOWN_ERRORS, IngestError, RowError
 from kefu.ingest.manifest import read_manifest, unlisted_files, vouched_files
 from kefu.ingest.merge import merge_files
 from kefu.ingest.profile import MappingProfile, load_profile
-from kefu.ingest.readers import SUFFIXES, parquet_layout, read_file, records_to_raw
+from kefu.ingest.readers import SUFFIXES, read_file, records_to_raw
 from kefu.ingest.schema import TABLES, Kind, Table
 from kefu.ingest.validate import (
     FILE_COLUMN,
@@ -124,21 +124,12 @@ def read_typed(
 ) -> TypedFile:
     """Read and type one file; anything a damaged file makes a library raise names it."""
     try:
-        if file.suffix.lower() == ".parquet" and not row_number_clash(file):
-            raw = parquet_layout(file, source)
-        else:
-            raw = read_file(file, table=name, source=source, profile=mapping)
+        raw = read_file(file, table=name, source=source, profile=mapping)
         return type_file(raw, TABLES[name], tz, mapping, allow_empty=allow_empty)
     except IngestError:
         raise
     except UNREADABLE as exc:
         raise IngestError([], f"cannot read {source}: {type(exc).__name__}: {exc}") from exc
-
-
-def row_number_clash(file: Path) -> bool:
-    """A Parquet file with a column DuckDB's scan would add itself is read through Arrow."""
-    names = pq.ParquetFile(file).schema_arrow.names
-    return any(n.strip().lower() == "file_row_number" for n in names)
 
 
 def stored_schema(name: str) -> pa.Schema:

@@ -49,10 +49,6 @@ class RawFile:
     """XLSX sheets read (several when rows continue on later sheets)."""
     sheet_of_row: np.ndarray | None = None
     """Index into ``sheets`` of each row, when more than one sheet was read."""
-    path: Path | None = None
-    """Set for a Parquet file read where it lies (``parquet_layout``): ``columns`` then hold
-    no rows, only the types, and ``positions`` the place of each header in the file."""
-    positions: dict[str, int] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -561,21 +557,6 @@ def read_parquet(path: Path, source: str) -> RawFile:
     table = pq.read_table(path)
     columns = {name.strip(): table.column(i) for i, name in enumerate(table.column_names)}
     return RawFile(source, columns, np.arange(1, table.num_rows + 1, dtype=np.int64))
-
-
-def parquet_layout(path: Path, source: str) -> RawFile:
-    """A Parquet file's header, types and row count (its footer only); the typing query
-    reads the rows from the file itself."""
-    file = pq.ParquetFile(path)
-    schema = file.schema_arrow
-    n = file.metadata.num_rows
-    columns: dict[str, pa.ChunkedArray] = {}
-    positions: dict[str, int] = {}
-    for i, name in enumerate(schema.names):
-        columns[name.strip()] = pa.chunked_array([], schema.field(i).type)
-        positions[name.strip()] = i
-    return RawFile(source, columns, np.arange(1, n + 1, dtype=np.int64), path=path,
-                   positions=positions)
 
 
 # --- JSON Lines --------------------------------------------------------------------------

@@ -68,7 +68,8 @@ OPERATIONS = {
     "to_bigint": "text or number as a 64-bit integer, null when not an integer",
     "floor": "round down", "abs": "absolute value", "is_nan": "true when NaN",
     "round_even": "round to a whole number, halves to even",
-    "ts_text": "text 'YYYY-MM-DD HH:MM:SS[.ffffff]' as a timestamp, null when no such time",
+    "ts_text": "text 'YYYY-MM-DD[ T]HH:MM:SS[.ffffff]' (hours < 24) as a timestamp, null "
+               "when no such day",
     "ts_micros": "a timestamp from microseconds since 1970-01-01",
     "micros": "a timestamp as microseconds since 1970-01-01",
     "wall_clock": "a naive timestamp column of the file (any unit) as a timestamp[us]",
@@ -132,6 +133,8 @@ TIMESTAMP_PARTS = (
     r"(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(\.\d{1,9})?" + SPACE + r"*([Zz]|[+-]\d{2}:?\d{2})?$"
 )
 PART_NAMES = ("y", "mo", "d", "h", "mi", "s", "f", "z")
+# The usual form, read by one cast: 2024-06-01 09:30:00[.250] (T allowed), no offset.
+ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$"
 DATE_ONLY = r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"
 NUMERIC_TS = r"^\d+(\.\d+)?$"
 # Excel serial days (1900 date system) of 2000-01-01 and 2100-01-01, and its epoch.
@@ -207,6 +210,8 @@ class Plan:
 
     def bind(self, name: str, value: Expr) -> Expr:
         name = f"__{name}"
+        if any(bound == name for bound, _ in self.bindings):
+            raise ValueError(f"binding {name} twice")
         self.bindings.append((name, value))
         return ref(name)
 
@@ -414,12 +419,7 @@ def timestamp_rule(plan: Plan, key: str, name: str, source: Source, cell: Expr, 
         if source in NUMBERS:
             value = plan.bind(f"value{key}", number_instant(plan, key, fn("to_double", cell), tz))
         else:
-            parts = plan.bind(f"parts{key}", fn("groups", cleaned, TIMESTAMP_PARTS, PART_NAMES))
-            written = case(fn("matches", cleaned, NUMERIC_TS), fn("to_double", cleaned),
-                           lit(None, "double"))
-            value = plan.bind(f"value{key}", case(
-                fn("ne", fn("field", parts, "y"), text("")), parts_instant(plan, key, parts, tz),
-                number_instant(plan, key, written, tz)))
+            value = plan.bind(f"value{key}", text_instant(plan, key, cleaned, tz))
         unread = plan.bind(f"unread{key}", and_(not_(empty), fn("is_null", value)))
         date_only = and_(unread, fn("matches", cleaned, DATE_ONLY))
         plan.checks.append(Check(name, date_only,
@@ -434,9 +434,28 @@ def timestamp_rule(plan: Plan, key: str, name: str, source: Source, cell: Expr, 
     return value
 
 
-def parts_instant(plan: Plan, key: str, parts: Expr, tz: str) -> Expr:
-    """A matched TIMESTAMP_PARTS: every field in range (hours < 24, at most microseconds,
-    an offset under 24 h), the day existing; naive → tz, with an offset → converted."""
+def text_instant(plan: Plan, key: str, cleaned: Expr, tz: str) -> Expr:
+    """A time written as text: the usual ISO form first (ISO_TIMESTAMP: one cast), then
+    the forms of TIMESTAMP_PARTS, then numbers (``number_instant``)."""
+    fast = plan.bind(f"iso{key}", case(fn("matches", cleaned, ISO_TIMESTAMP),
+                                       fn("ts_text", cleaned), NULL_TIMESTAMP))
+    # only cells not in the ISO form go through the slower patterns
+    rest = plan.bind(f"rest{key}", case(fn("is_null", fast), cleaned, NULL_TEXT))
+    parts = plan.bind(f"parts{key}", fn("groups", rest, TIMESTAMP_PARTS, PART_NAMES))
+    local, offset_us = parts_local(plan, key, parts)
+    wall = plan.bind(f"clock{key}", fn("coalesce", fast, local))
+    written = case(fn("matches", rest, NUMERIC_TS), fn("to_double", rest), lit(None, "double"))
+    zone = fn("field", parts, "z")
+    return case(fn("is_null", wall), number_instant(plan, key, written, tz),
+                fn("gt", fn("length", zone), number(0)), ts_add(wall, fn("mul", offset_us,
+                                                                        number(-1))),
+                local_to_utc(plan, key, wall, tz))
+
+
+def parts_local(plan: Plan, key: str, parts: Expr) -> tuple[Expr, Expr]:
+    """The wall-clock time of a matched TIMESTAMP_PARTS (null unless every field is in
+    range: hours < 24, at most microseconds, an offset under 24 h, the day existing) and
+    its offset in µs (0 for Z or none)."""
 
     def part(name: str) -> Expr:
         return fn("field", parts, name)
@@ -463,11 +482,10 @@ def parts_instant(plan: Plan, key: str, parts: Expr, tz: str) -> Expr:
                  two("h"), text(":"), two("mi"), text(":"), two("s", "00"), part("f"))
     local = plan.bind(f"local{key}", case(in_range, fn("ts_text", written), NULL_TIMESTAMP))
     sign = case(fn("eq", fn("substr", zone, 1, 1), text("-")), number(-1), number(1))
-    offset_us = fn("mul", sign, fn("mul", fn("add", fn("mul", zone_hours, number(60)),
-                                                   zone_minutes), number(60_000_000)))
-    return case(fn("eq", zone, text("")), local_to_utc(plan, key, local, tz),
-                fn("eq", fn("lower", zone), text("z")), local,
-                ts_add(local, fn("mul", offset_us, number(-1))))
+    offset_us = case(fn("le", fn("length", zone), number(1)), number(0), fn(
+        "mul", sign, fn("mul", fn("add", fn("mul", zone_hours, number(60)), zone_minutes),
+                        number(60_000_000))))
+    return local, offset_us
 
 
 def number_instant(plan: Plan, key: str, value: Expr, tz: str) -> Expr:
@@ -533,13 +551,14 @@ def local_to_utc(plan: Plan, key: str, local: Expr, tz: str) -> Expr:
 
 @functools.lru_cache(maxsize=64)
 def fixed_offset_us(tz: str) -> int | None:
-    """tz's UTC offset in µs when it is one offset at every day from before FIRST_YEAR to
-    after LAST_YEAR (no zone changes its clock and back within a day), else None."""
+    """tz's UTC offset in µs when it is one offset at every week from before FIRST_YEAR
+    to after LAST_YEAR (no zone changes its clock and back within a week: summer times
+    and Ramadan suspensions last months), else None."""
     zone = ZoneInfo(tz)
-    start = dt.datetime(FIRST_YEAR - 1, 12, 30, tzinfo=dt.UTC)
+    start = dt.datetime(FIRST_YEAR - 1, 12, 25, tzinfo=dt.UTC)
     offset = start.astimezone(zone).utcoffset()
-    days = (dt.datetime(LAST_YEAR + 1, 1, 3, tzinfo=dt.UTC) - start).days
-    for day in range(1, days + 1):
-        if (start + dt.timedelta(days=day)).astimezone(zone).utcoffset() != offset:
+    weeks = (dt.datetime(LAST_YEAR + 1, 1, 8, tzinfo=dt.UTC) - start).days // 7
+    for week in range(1, weeks + 1):
+        if (start + dt.timedelta(weeks=week)).astimezone(zone).utcoffset() != offset:
             return None
     return None if offset is None else offset // dt.timedelta(microseconds=1)

@@ -14,6 +14,7 @@ from typing import Any
 
 from kefu.ingest.rules import WHITESPACE, Expr, Plan, Source, layers
 
+PROBLEMS_TYPE = "array<struct<column:string,reason:string,value:string>>"
 SPARK_TYPES = {"text": "string", "bool": "boolean", "double": "double", "bigint": "bigint",
                "timestamp": "timestamp"}
 
@@ -168,5 +169,5 @@ def problems(plan: Plan) -> Any:
             F.lit(check.column).alias("column"), F.lit(check.reason).alias("reason"),
             value.alias("value"))))
     if not failed:
-        return F.array().cast("array<struct<column:string,reason:string,value:string>>")
+        return F.array().cast(PROBLEMS_TYPE)
     return F.filter(F.array(*failed), lambda p: p.isNotNull())

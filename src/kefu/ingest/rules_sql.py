@@ -13,11 +13,12 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kefu.ingest.rules import WHITESPACE, Expr, Plan, Source, layers
 
@@ -25,8 +26,8 @@ SQL_TYPES = {"text": "VARCHAR", "bool": "BOOLEAN", "double": "DOUBLE", "bigint":
              "timestamp": "TIMESTAMP"}
 ROW = "__row"
 """The 0-based row of the file, carried through the query."""
-MAX_CHECKS = 62
-"""Checks of one file fit one BIGINT bit mask (a table has at most about 20)."""
+MAX_FLAGS = 64
+"""A file's checks and pass-through flags fit one bit mask (a table has about 20)."""
 
 
 def quoted(name: str) -> str:
@@ -106,42 +107,90 @@ TEMPLATES: dict[str, Compile] = {
     "zone_offset_us": lambda a, zone: (
         f"(epoch_us(timezone({string(zone)}, timezone('UTC', {a}))) - epoch_us({a}))"),
 }
-def compiled(expr: Expr, names: Mapping[str, str]) -> str:
-    """SQL of an expression; ``names`` maps raw headers to the relation's column names."""
+
+
+@dataclass
+class Relation:
+    """A file's rows registered in DuckDB: its raw columns c0, c1 … (DuckDB names are
+    case-insensitive; headers may not be) and t0, t1 … holding the trimmed text of the
+    text columns the plan trims. Rows keep their order (DuckDB preserves insertion order),
+    so the n-th result row is the file's n-th row."""
+
+    view: str
+    table: pa.Table
+    names: dict[str, str]
+    """header → raw column"""
+    trimmed: dict[str, str]
+    """header → trimmed column"""
+
+
+def compiled(expr: Expr, relation: Relation) -> str:
+    """SQL of an expression over the relation's columns."""
     if expr.op == "ref":
         name = str(expr.args[0])
-        return quoted(names.get(name, name))
+        return quoted(relation.names.get(name, name))
     if expr.op == "lit":
         return literal(expr.args[0], str(expr.args[1]))
+    if expr.op == "trim":
+        inner = expr.args[0]
+        if isinstance(inner, Expr) and inner.op == "ref" and inner.args[0] in relation.trimmed:
+            return quoted(relation.trimmed[str(inner.args[0])])
     if expr.op == "case":
-        *branches, otherwise = [compiled(a, names) for a in expr.args]  # type: ignore[arg-type]
+        *branches, otherwise = [compiled(a, relation) for a in expr.args]  # type: ignore[arg-type]
         whens = " ".join(f"WHEN {c} THEN {v}" for c, v in zip(branches[::2], branches[1::2],
                                                                 strict=True))
         return f"CASE {whens} ELSE {otherwise} END"
     # plain values (patterns, names, widths) go to the template as they are
-    args = [compiled(a, names) if isinstance(a, Expr) else a for a in expr.args]
+    args = [compiled(a, relation) if isinstance(a, Expr) else a for a in expr.args]
     return TEMPLATES[expr.op](*args)
 
 
-def typing_query(plan: Plan, relation: str, names: Mapping[str, str]) -> str:
-    """Typed canonical columns, the row and the bit mask of failed checks of every row."""
-    if len(plan.checks) > MAX_CHECKS:
-        raise ValueError(f"{len(plan.checks)} checks do not fit one bit mask")
-    query = f"SELECT * FROM {relation}"
+def trimmed_headers(plan: Plan) -> set[str]:
+    """Raw columns the plan trims as they are (text columns other than content, comment)."""
+    found: set[str] = set()
+
+    def visit(expr: object) -> None:
+        if isinstance(expr, Expr):
+            inner = expr.args[0] if expr.args else None
+            if expr.op == "trim" and isinstance(inner, Expr) and inner.op == "ref":
+                found.add(str(inner.args[0]))
+            for arg in expr.args:
+                visit(arg)
+
+    for _, expr in plan.bindings:
+        visit(expr)
+    return found
+
+
+def body(plan: Plan, relation: Relation) -> str:
+    """The relation with every binding of the plan as a column (layer by layer)."""
+    query = f"SELECT * FROM {relation.view}"
     for group in layers(plan.bindings):
-        values = ", ".join(f"{compiled(e, names)} AS {quoted(n)}" for n, e in group)
+        values = ", ".join(f"{compiled(e, relation)} AS {quoted(n)}" for n, e in group)
         query = f"SELECT *, {values} FROM ({query})"
-    outputs = ", ".join(f"CAST({compiled(e, names)} AS {SQL_TYPES[kind]}) AS {quoted(name)}"
-                        for name, (e, kind) in plan.outputs.items())
-    bits = " + ".join(f"CASE WHEN {compiled(check.bad, names)} THEN {1 << i} ELSE 0 END"
-                      for i, check in enumerate(plan.checks)) or "0"
-    return f"SELECT {outputs}, {quoted(ROW)}, CAST({bits} AS BIGINT) AS __bad FROM ({query})"
+    return query
 
 
-def cells_query(plan: Plan, relation: str, names: Mapping[str, str], rows: str) -> str:
-    cells = ", ".join(f"{compiled(e, names)} AS {quoted(column)}"
+def output(plan: Plan, name: str, relation: Relation) -> str:
+    expr, kind = plan.outputs[name]
+    return f"CAST({compiled(expr, relation)} AS {SQL_TYPES[kind]})"
+
+
+def flags(conditions: Sequence[str]) -> str:
+    """Conditions as the bits of one unsigned integer (bit i: condition i)."""
+    if len(conditions) > MAX_FLAGS:
+        raise ValueError(f"{len(conditions)} conditions do not fit one bit mask")
+    bits = " + ".join(f"CASE WHEN {c} THEN {1 << i} ELSE 0 END"
+                      for i, c in enumerate(conditions)) or "0"
+    width = next(w for w in (8, 16, 32, 64) if len(conditions) <= w)
+    kind = {8: "UTINYINT", 16: "USMALLINT", 32: "UINTEGER", 64: "UBIGINT"}[width]
+    return f"CAST({bits} AS {kind})"
+
+
+def cells_query(plan: Plan, relation: Relation, rows: str) -> str:
+    cells = ", ".join(f"{compiled(e, relation)} AS {quoted(column)}"
                       for column, e in plan.cells.items())
-    return (f"SELECT {quoted(ROW)}, {cells} FROM {relation} "
+    return (f"SELECT {quoted(ROW)}, {cells} FROM {relation.view} "
             f"WHERE {quoted(ROW)} IN (SELECT {quoted(ROW)} FROM {rows})")
 
 
@@ -178,87 +227,106 @@ def registered(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[str]
         con.unregister(name)
 
 
-@dataclass
-class Relation:
-    """A file's rows as DuckDB sees them: FROM text, and each header's column and type."""
-
-    sql: str
-    names: dict[str, str]
-    """header → column name in ``sql``"""
-    types: dict[str, str]
-    """header → DuckDB type"""
-
-
-def describe(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
-    return [(str(row[0]), str(row[1])) for row in con.execute(f"DESCRIBE {sql}").fetchall()]
-
-
-def parquet_relation(con: duckdb.DuckDBPyConnection, path: str,
-                     positions: Mapping[str, int]) -> Relation:
-    """A Parquet file read by DuckDB; headers are matched to its columns by position."""
-    scan = f"read_parquet({string(path)}, file_row_number = true)"
-    columns = describe(con, f"SELECT * FROM {scan}")
-    names = {header: columns[i][0] for header, i in positions.items()}
-    types = {header: columns[i][1] for header, i in positions.items()}
-    select = ", ".join(quoted(n) for n in names.values())
-    sql = (f"(SELECT {select}{', ' if select else ''}file_row_number AS {quoted(ROW)} "
-           f"FROM {scan})")
-    return Relation(sql, names, types)
-
-
-def arrow_relation(con: duckdb.DuckDBPyConnection, view: str, headers: Sequence[str]
-                   ) -> Relation:
-    """Columns registered as c0, c1 … (DuckDB names are case-insensitive; headers may not be)."""
-    types = dict(describe(con, f"SELECT * FROM {view}"))
-    names = {header: f"c{i}" for i, header in enumerate(headers)}
-    return Relation(view, names, {h: types[n] for h, n in names.items()})
-
-
-def arrow_rows(columns: Mapping[str, pa.ChunkedArray], num_rows: int) -> pa.Table:
-    """Reader columns as a table for ``arrow_relation``, with the row number."""
-    data = {f"c{i}": values for i, values in enumerate(columns.values())}
-    data[ROW] = pa.chunked_array([pa.array(np.arange(num_rows, dtype=np.int64))])
-    return pa.table(data)
-
-
-NESTED_PREFIXES = ("STRUCT", "MAP", "UNION")
-INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT"}
-
-
-def source_kind(duckdb_type: str) -> Source:
-    kind = duckdb_type.upper()
-    if kind.endswith("]") or kind.startswith(NESTED_PREFIXES):
+def source_kind(kind: pa.DataType) -> Source:
+    """What a reader's Arrow column holds (DuckDB scans it with the matching type)."""
+    if pa.types.is_dictionary(kind):
+        return Source.TEXT if source_kind(kind.value_type) is Source.TEXT else Source.OTHER
+    if pa.types.is_nested(kind):
         return Source.NESTED
-    if kind == "VARCHAR":
-        return Source.TEXT
-    if kind == "BOOLEAN":
-        return Source.BOOL
-    if kind in INTEGERS:
-        return Source.INTEGER
-    if kind in ("FLOAT", "DOUBLE"):
-        return Source.FLOAT
-    if kind.startswith("DECIMAL"):
-        return Source.DECIMAL
-    if kind == "TIMESTAMP WITH TIME ZONE":
-        return Source.TIMESTAMP_TZ
-    if kind.startswith("TIMESTAMP"):
-        return Source.TIMESTAMP
-    if kind == "DATE":
-        return Source.DATE
-    return Source.OTHER
+    if pa.types.is_timestamp(kind):
+        return Source.TIMESTAMP if kind.tz is None else Source.TIMESTAMP_TZ
+    checks = ((Source.TEXT, (pa.types.is_string, pa.types.is_large_string,
+                             pa.types.is_string_view)),
+              (Source.BOOL, (pa.types.is_boolean,)),
+              (Source.INTEGER, (pa.types.is_integer,)),
+              (Source.FLOAT, (pa.types.is_floating,)),
+              (Source.DECIMAL, (pa.types.is_decimal,)),
+              (Source.DATE, (pa.types.is_date,)))
+    return next((source for source, tests in checks if any(t(kind) for t in tests)),
+                Source.OTHER)
 
 
-def type_rows(con: duckdb.DuckDBPyConnection, plan: Plan, relation: Relation
-              ) -> tuple[pa.Table, np.ndarray]:
-    """Every row of the file typed (canonical columns and ROW, in file order) and the bit
-    mask of the checks it failed (bit i: ``plan.checks[i]``)."""
-    result = arrow_table(con.execute(typing_query(plan, relation.sql, relation.names)))
-    row_numbers = result.column(ROW).to_numpy()
-    if len(row_numbers) > 1 and not (row_numbers[1:] > row_numbers[:-1]).all():
-        result = result.sort_by(ROW)
-    mask = np.asarray(result.column("__bad").to_numpy(), dtype=np.int64)
-    return result.drop_columns(["__bad"]), mask
+@contextmanager
+def relation(con: duckdb.DuckDBPyConnection, columns: Mapping[str, pa.ChunkedArray],
+             num_rows: int, trim: set[str]) -> Iterator[Relation]:
+    """The reader's columns registered for the plan; the text columns it trims are trimmed
+    here by Arrow (utf8_trim_whitespace strips exactly rules.WHITESPACE, about fifteen
+    times faster than a regular expression in DuckDB; a column with nothing to trim is
+    used as it is)."""
+    data: dict[str, pa.ChunkedArray] = {}
+    names: dict[str, str] = {}
+    trimmed: dict[str, str] = {}
+    for i, (header, values) in enumerate(columns.items()):
+        data[f"c{i}"] = values
+        names[header] = f"c{i}"
+        if header in trim and (pa.types.is_string(values.type)
+                               or pa.types.is_large_string(values.type)):
+            stripped = pc.utf8_trim_whitespace(values)
+            if pc.all(pc.equal(stripped, values)).as_py() is False:
+                data[f"t{i}"] = stripped
+                trimmed[header] = f"t{i}"
+            else:
+                trimmed[header] = f"c{i}"
+    table = pa.table(data) if data else pa.table({ROW: pa.nulls(num_rows, pa.int64())})
+    with registered(con, table) as view:
+        yield Relation(view, table, names, trimmed)
+
+
+ARROW_TYPES = {"text": pa.string(), "bool": pa.bool_(), "double": pa.float64(),
+               "bigint": pa.int64(), "timestamp": pa.timestamp("us")}
+
+
+def passable(plan: Plan, relation: Relation, headers: Mapping[str, str]) -> dict[str, str]:
+    """Output column → the registered column it may equal on every row (same Arrow type):
+    such a column is not exported when it does; only a flag says whether it does."""
+    out: dict[str, str] = {}
+    for name, (_, kind) in plan.outputs.items():
+        header = headers.get(name)
+        if header is None:
+            continue
+        source = relation.trimmed.get(header) or relation.names[header]
+        if relation.table.column(source).type == ARROW_TYPES[kind]:
+            out[name] = source
+    return out
+
+
+def type_rows(con: duckdb.DuckDBPyConnection, plan: Plan, relation: Relation,
+              headers: Mapping[str, str]) -> tuple[pa.Table, np.ndarray]:
+    """Every row of the file typed (canonical columns, in file order) and the bit mask of
+    the checks it failed (bit i: ``plan.checks[i]``).
+
+    One query computes everything; it hands back the columns that differ from the file's
+    (timestamps, translated values …) and, as bits after the checks', whether each other
+    column equals its file column on every row. A second query, only for a column that
+    does not (a default filled, a value translated), hands that one back.
+    """
+    same = passable(plan, relation, headers)
+    other = [name for name in plan.outputs if name not in same]
+    checks = [compiled(c.bad, relation) for c in plan.checks]
+    differs = [f"NOT ({output(plan, name, relation)} IS NOT DISTINCT FROM {quoted(source)})"
+               for name, source in same.items()]
+    selected = [f"{output(plan, name, relation)} AS {quoted(name)}" for name in other]
+    query = (f"SELECT {', '.join([*selected, flags(checks + differs) + ' AS __flags'])} "
+             f"FROM ({body(plan, relation)})")
+    result = arrow_table(con.execute(query))
+    if result.num_rows != relation.table.num_rows:
+        raise ValueError("the typing query lost rows")
+    flagged = result.column("__flags")
+    if pc.max(flagged).as_py() in (0, None):  # the usual case: nothing to report or fix
+        mask, changed = np.zeros(len(flagged), dtype=np.int64), []
+    else:
+        bits = np.asarray(flagged.to_numpy(), dtype=np.uint64)
+        mask = (bits & np.uint64((1 << len(checks)) - 1)).astype(np.int64)
+        changed = [name for j, name in enumerate(same)
+                   if ((bits >> np.uint64(len(checks) + j)) & np.uint64(1)).any()]
+    columns = {name: result.column(name) for name in other}
+    columns.update({name: relation.table.column(source) for name, source in same.items()})
+    if changed:
+        fixed = arrow_table(con.execute(
+            f"SELECT {', '.join(f'{output(plan, n, relation)} AS {quoted(n)}' for n in changed)}"
+            f" FROM ({body(plan, relation)})"))
+        columns.update({name: fixed.column(name) for name in changed})
+    return pa.table({name: columns[name] for name in plan.outputs}), mask
 
 
 def fetch_cells(con: duckdb.DuckDBPyConnection, plan: Plan, relation: Relation,
@@ -267,8 +335,10 @@ def fetch_cells(con: duckdb.DuckDBPyConnection, plan: Plan, relation: Relation,
     if not len(rows) or not plan.cells:
         return {}
     picked = pa.table({ROW: pa.array(np.unique(rows).astype(np.int64))})
-    with registered(con, picked) as view:
-        found = arrow_table(con.execute(cells_query(plan, relation.sql, relation.names, view)))
+    numbered = relation.table.append_column(ROW, pa.array(
+        np.arange(relation.table.num_rows, dtype=np.int64)))
+    with registered(con, numbered) as view, registered(con, picked) as wanted:
+        found = arrow_table(con.execute(cells_query(plan, replace(relation, view=view), wanted)))
     numbers = found.column(ROW).to_pylist()
     return {column: {row: "" if value is None else str(value)
                      for row, value in zip(numbers, found.column(column).to_pylist(),

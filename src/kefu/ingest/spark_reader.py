@@ -38,7 +38,7 @@ from kefu.ingest.validate import DERIVED, check_header, describe_default
 MAX_COLLECTED_ERRORS = 1000
 """Bad-row reports brought back to the driver; the total is always counted."""
 
-FILE_NO, ROW_NO, LINE, BAD = "_file", "_row", "_line", "_bad"
+FILE_NO, ROW_NO, LINE, BAD, PROBLEMS = "_file", "_row", "_line", "_bad", "_problems"
 
 
 @dataclass(frozen=True)
@@ -142,10 +142,10 @@ def stored_types(table: Table) -> dict[str, str]:
 
 
 def type_file(spark: Any, file: SparkFile, file_no: int, tz: str, profile: MappingProfile,
-              ) -> tuple[Any, Any, list[RowError], list[str]]:
-    """(typed rows with _file/_row/_line/_bad, bad cells as rows, header errors, warnings):
-    the rules of kefu.ingest.rules, compiled to Spark (rules_spark) as the embedded engine
-    compiles them to SQL."""
+              ) -> tuple[Any, list[RowError], list[str]]:
+    """(typed rows with _file/_row/_line/_bad/_problems, header errors, warnings): the rules
+    of kefu.ingest.rules, compiled to Spark (rules_spark) as the embedded engine compiles
+    them to SQL."""
     F = _F()
     table = TABLES[file.table]
     raw = spark.read.parquet(file.url).select("*", F.col("_metadata.row_index").alias(ROW_NO))
@@ -155,12 +155,12 @@ def type_file(spark: Any, file: SparkFile, file_no: int, tz: str, profile: Mappi
                     _no_lines())
     header_errors = check_header(shell, table, headers, profile)
     if header_errors:
-        return None, None, header_errors, []
+        return None, header_errors, []
     sources = {h: (rules_spark.source_kind(kind), kind) for h, kind in types.items()}
     try:
         plan = plan_file(table, headers, sources, tz, profile)
     except Unreadable as exc:
-        return None, None, [RowError(file.source, 1, exc.column, "", str(exc))], []
+        return None, [RowError(file.source, 1, exc.column, "", str(exc))], []
     warnings: list[str] = []
     absent = [c for c in table.columns if c.name not in headers and c.name not in DERIVED]
     if absent:
@@ -168,12 +168,8 @@ def type_file(spark: Any, file: SparkFile, file_no: int, tz: str, profile: Mappi
                         + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
     rows = rules_spark.with_bindings(raw, plan).select(
         *rules_spark.outputs(plan), F.lit(file_no).alias(FILE_NO), F.col(ROW_NO),
-        (F.col(ROW_NO) + 1).alias(LINE), rules_spark.problems(plan).alias("_problems"))
-    rows = rows.withColumn(BAD, F.size("_problems") > 0)
-    problems = rows.filter(BAD).select(
-        F.lit(file_no).alias(FILE_NO), F.col(LINE), F.explode("_problems").alias("p")
-    ).select(FILE_NO, LINE, "p.column", "p.value", "p.reason")
-    return rows.drop("_problems"), problems, [], warnings
+        (F.col(ROW_NO) + 1).alias(LINE), rules_spark.problems(plan).alias(PROBLEMS))
+    return rows.withColumn(BAD, F.size(PROBLEMS) > 0), [], warnings
 
 
 def _no_lines() -> Any:
@@ -191,7 +187,9 @@ def stored_file(spark: Any, file: SparkFile, file_no: int) -> Any | None:
     if dict(rows.dtypes) != {**stored_types(table), ROW_NO: "bigint"}:
         return None
     return rows.select(*[c.name for c in table.columns], F.lit(file_no).alias(FILE_NO),
-                       ROW_NO, (F.col(ROW_NO) + 1).alias(LINE), F.lit(False).alias(BAD))
+                       ROW_NO, (F.col(ROW_NO) + 1).alias(LINE),
+                       F.array().cast(rules_spark.PROBLEMS_TYPE).alias(PROBLEMS),
+                       F.lit(False).alias(BAD))
 
 
 # --- the whole location --------------------------------------------------------
@@ -217,11 +215,9 @@ def load_spark(
     for file_no, file in enumerate(files):
         rows = stored_file(spark, file, file_no) if workspace else None
         if rows is None:
-            rows, bad, errors, notes = type_file(spark, file, file_no, tz, profile)
+            rows, errors, notes = type_file(spark, file, file_no, tz, profile)
             header_errors += errors
             warnings += notes
-            if bad is not None:
-                problems.append(bad)
         if rows is not None:
             parts.setdefault(file.table, []).append(rows)
     if header_errors:
@@ -231,7 +227,12 @@ def load_spark(
     tables: dict[str, Any] = {}
     for name, frames in parts.items():
         # read and typed once: the checks, the reports and the metrics all read these rows
-        rows = reduce(lambda a, b: a.unionByName(b), frames).persist(_disk_and_memory())
+        # (and the optimizer never pushes a filter into the typing expressions)
+        typed = reduce(lambda a, b: a.unionByName(b), frames).persist(_disk_and_memory())
+        problems.append(typed.filter(BAD).select(
+            FILE_NO, LINE, _F().explode(PROBLEMS).alias("p")
+        ).select(FILE_NO, LINE, "p.column", "p.value", "p.reason"))
+        rows = typed.drop(PROBLEMS)
         rows, dup_problems, dup_warnings = _in_file_duplicates(TABLES[name], rows, files)
         problems += dup_problems
         warnings += dup_warnings

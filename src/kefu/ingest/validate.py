@@ -9,13 +9,11 @@ collected (never stop at the first), and a row with any error is dropped whole.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kefu.ingest import rules_sql
 from kefu.ingest.errors import RowError
@@ -95,19 +93,21 @@ def type_file(
     if n == 0:
         return early([])
     con = rules_sql.connection()
-    with relation_of(con, raw) as relation:
-        sources = {h: (rules_sql.source_kind(t), t) for h, t in relation.types.items()}
-        try:
-            plan = plan_file(table, headers, sources, tz, profile)
-        except Unreadable as exc:
-            return early([RowError(raw.source, raw.header_line, exc.column, "", str(exc))])
-        rows, mask = rules_sql.type_rows(con, plan, relation)
+    sources = {h: (rules_sql.source_kind(v.type), str(v.type)) for h, v in raw.columns.items()}
+    try:
+        plan = plan_file(table, headers, sources, tz, profile)
+    except Unreadable as exc:
+        return early([RowError(raw.source, raw.header_line, exc.column, "", str(exc))])
+    trim = rules_sql.trimmed_headers(plan)
+    with rules_sql.relation(con, raw.columns, n, trim) as relation:
+        rows, mask = rules_sql.type_rows(con, plan, relation, headers)
         bad = mask != 0
         duplicates = np.zeros(n, dtype=bool)
         clashes: list[tuple[int, str]] = []
         if table.key:
             duplicates, clashes = duplicate_keys(rows, table, raw, bad)
-        failed = [np.flatnonzero((mask >> i) & 1) for i in range(len(plan.checks))]
+        failed = ([np.flatnonzero((mask >> i) & 1) for i in range(len(plan.checks))]
+                  if bad.any() else [])
         wanted = np.concatenate([*failed, np.asarray([r for r, _ in clashes], np.int64)])
         cells = rules_sql.fetch_cells(con, plan, relation, wanted)
     errors += row_errors(raw, plan, failed, cells)
@@ -117,7 +117,7 @@ def type_file(
     for row, _ in clashes:
         bad[row] = True
     drop = bad | duplicates
-    rows = rows.rename_columns([*rows.column_names[:-1], ROW_COLUMN]).append_column(
+    rows = rows.append_column(ROW_COLUMN, pa.array(np.arange(n, dtype=np.int64))).append_column(
         LINE_COLUMN, pa.array(raw.lines, pa.int64()))
     if drop.any():
         rows = rows.filter(pa.array(~drop))
@@ -125,21 +125,12 @@ def type_file(
                      warnings, raw.sheets, raw.sheet_of_row)
 
 
-@contextmanager
-def relation_of(con: duckdb.DuckDBPyConnection, raw: RawFile) -> Iterator[rules_sql.Relation]:
-    """The file's rows in DuckDB: a Parquet file read where it lies, else the reader's
-    Arrow columns."""
-    if raw.path is not None:
-        yield rules_sql.parquet_relation(con, str(raw.path), raw.positions)
-        return
-    with rules_sql.registered(con, rules_sql.arrow_rows(raw.columns, raw.num_rows)) as view:
-        yield rules_sql.arrow_relation(con, view, list(raw.columns))
-
-
 def row_errors(raw: RawFile, plan: Plan, failed: list[np.ndarray],
                cells: dict[str, dict[int, str]]) -> list[RowError]:
     """One error per failed check and row: check by check, rows in file order."""
     out: list[RowError] = []
+    if not failed:  # no row failed a check
+        return []
     for check, rows in zip(plan.checks, failed, strict=True):
         column_cells = cells.get(check.column, {})
         for row in rows.tolist():
@@ -203,12 +194,14 @@ def duplicate_keys(
 
     Returns the mask of identical repeats and the (row, reason) of the different ones.
     """
-    key = rows.select(list(table.key)).append_column(
-        "_i", pa.array(np.arange(raw.num_rows, dtype=np.int64))).filter(pa.array(~bad))
-    lists = key.group_by(list(table.key)).aggregate([("_i", "list")]).column("_i_list")
     identical = np.zeros(raw.num_rows, dtype=bool)
     clashes: list[tuple[int, str]] = []
-    repeated = [r for r in lists.to_pylist() if len(r) > 1]
+    key = rows.select(list(table.key)).append_column(
+        "_i", pa.array(np.arange(raw.num_rows, dtype=np.int64))).filter(pa.array(~bad))
+    if len(table.key) == 1 and pc.count_distinct(key.column(0)).as_py() == key.num_rows:
+        return identical, clashes  # every key once (the usual case)
+    lists = key.group_by(list(table.key)).aggregate([("_i", "list")]).column("_i_list")
+    repeated = lists.filter(pc.greater(pc.list_value_length(lists), 1)).to_pylist()
     if not repeated:
         return identical, clashes
     names = [c.name for c in table.columns]
