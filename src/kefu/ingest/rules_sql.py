@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -201,12 +202,12 @@ _names = itertools.count()
 
 
 def connection() -> duckdb.DuckDBPyConnection:
-    """This thread's connection for typing (in memory; DuckDB connections are not shared
-    between threads)."""
-    con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
-    if con is None:
+    """This thread's connection for typing (in memory; DuckDB connections are shared
+    neither between threads nor with a forked child)."""
+    owner, con = getattr(_local, "con", (None, None))
+    if con is None or owner != os.getpid():
         con = duckdb.connect()
-        _local.con = con
+        _local.con = (os.getpid(), con)
     return con
 
 
@@ -249,10 +250,10 @@ def source_kind(kind: pa.DataType) -> Source:
 @contextmanager
 def relation(con: duckdb.DuckDBPyConnection, columns: Mapping[str, pa.ChunkedArray],
              num_rows: int, trim: set[str]) -> Iterator[Relation]:
-    """The reader's columns registered for the plan; the text columns it trims are trimmed
-    here by Arrow (utf8_trim_whitespace strips exactly rules.WHITESPACE, about fifteen
-    times faster than a regular expression in DuckDB; a column with nothing to trim is
-    used as it is)."""
+    """The columns the plan reads, registered; the text columns it trims are trimmed here
+    by Arrow (utf8_trim_whitespace strips exactly rules.WHITESPACE, about fifteen times
+    faster than a regular expression in DuckDB; a column with nothing to trim is used as
+    it is)."""
     data: dict[str, pa.ChunkedArray] = {}
     names: dict[str, str] = {}
     trimmed: dict[str, str] = {}

@@ -248,8 +248,9 @@ def load_spark(
             str(IngestError(errors)) + f"\n(the first {len(errors)} of {total} bad cells)"))
     if errors:
         warnings += _skipped_warnings(errors, total)
+    # checkpointed: the metrics' plans start from these rows, not from the typing rules
     frames_out = {name: rows.select(*[c.name for c in TABLES[name].columns], "ordinal")
-                  .persist(_disk_and_memory()) for name, rows in tables.items()}
+                  .localCheckpoint() for name, rows in tables.items()}
     agents = _to_arrow(frames_out["agents"].orderBy("ordinal"))
     return SparkShop(frames_out, agents, files, tz, errors, warnings)
 

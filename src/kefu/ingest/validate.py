@@ -99,7 +99,8 @@ def type_file(
     except Unreadable as exc:
         return early([RowError(raw.source, raw.header_line, exc.column, "", str(exc))])
     trim = rules_sql.trimmed_headers(plan)
-    with rules_sql.relation(con, raw.columns, n, trim) as relation:
+    used = {h: v for h, v in raw.columns.items() if h in headers.values()}
+    with rules_sql.relation(con, used, n, trim) as relation:
         rows, mask = rules_sql.type_rows(con, plan, relation, headers)
         bad = mask != 0
         duplicates = np.zeros(n, dtype=bool)
