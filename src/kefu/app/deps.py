@@ -47,6 +47,12 @@ def get_lang(request: Request) -> str:
 LangDep = Annotated[str, Depends(get_lang)]
 
 
+def wants_fragment(request: Request) -> bool:
+    """htmx asks for a part of a page (not when it restores a whole page from history)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
 @dataclass
 class Signed:
     user: User

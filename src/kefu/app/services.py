@@ -306,6 +306,12 @@ def _stamp(workspace: Path) -> tuple[Any, ...]:
                         for p in workspace.glob("*/*.parquet")))
 
 
+def workspace_generation(workspace: Path) -> tuple[Any, ...]:
+    """Which files the workspace holds now (names, sizes, times): an import is a new
+    generation, so kept drill-down pages of the old files are never served again."""
+    return _stamp(workspace)
+
+
 def _session(workspace: Path, tz: str) -> Any:
     """The open session over the workspace (call with _SESSION_LOCK held)."""
     from kefu.analysis import Analysis, analysis_options
