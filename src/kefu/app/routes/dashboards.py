@@ -14,10 +14,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from kefu.app import dashboards as dash
 from kefu.app import page_cache, permissions, services, stored_runs
-from kefu.app.deps import DbDep, SignedDep, get_lang, wants_fragment
+from kefu.app.deps import Signed, get_lang, in_one_thread, wants_fragment
 from kefu.app.models import Run, User
 from kefu.app.permissions import Action, NotFound
 from kefu.app.web import render
@@ -142,7 +143,7 @@ BOARDS: dict[str, tuple[Check, Builder]] = {
 }
 
 
-def _allowed(db: DbDep, signed: SignedDep, run_id: int, page: str, q: dict[str, str]) -> Run:
+def _allowed(db: Session, signed: Signed, run_id: int, page: str, q: dict[str, str]) -> Run:
     """The run of a dashboard the user may open: every permission check of the page runs
     here, before a kept response may be served (NotFound otherwise)."""
     found = BOARDS.get(page)
@@ -155,7 +156,7 @@ def _allowed(db: DbDep, signed: SignedDep, run_id: int, page: str, q: dict[str, 
     return run
 
 
-def _build(request: Request, signed: SignedDep, run: Run, page: str,
+def _build(request: Request, signed: Signed, run: Run, page: str,
            q: dict[str, str]) -> Board:
     return BOARDS[page][1](request, signed.user, run, get_lang(request), q)
 
@@ -168,7 +169,7 @@ def _generation(request: Request, run: Run, page: str) -> tuple[Any, ...] | None
     return None
 
 
-def _dashboard(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
+def _dashboard(request: Request, db: Session, signed: Signed, run_id: int, page: str,
                q: dict[str, str]) -> Response:
     from urllib.parse import urlencode
 
@@ -187,35 +188,29 @@ def _dashboard(request: Request, db: DbDep, signed: SignedDep, run_id: int, page
     return page_cache.serve(request, signed, run, show, _generation(request, run, page))
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}")
-def agent_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-               agent_id: str) -> Response:
+def _agent_page(request: Request, db: Session, signed: Signed, run_id: int,
+                agent_id: str) -> Response:
     return _dashboard(request, db, signed, run_id, "agent", {"agent": agent_id})
 
 
-@router.get("/runs/{run_id}/director")
-def director_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-                  kpi: str = "") -> Response:
+def _director_page(request: Request, db: Session, signed: Signed, run_id: int,
+                   kpi: str = "") -> Response:
     return _dashboard(request, db, signed, run_id, "director", {"kpi": kpi} if kpi else {})
 
 
-@router.get("/runs/{run_id}/teams/{team}")
-def team_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-              team: str) -> Response:
+def _team_page(request: Request, db: Session, signed: Signed, run_id: int, team: str) -> Response:
     return _dashboard(request, db, signed, run_id, "team", {"team": team})
 
 
-@router.get("/runs/{run_id}/qa")
-def qa_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, check: str = "",
-            agent: str = "", page: str = "") -> Response:
+def _qa_page(request: Request, db: Session, signed: Signed, run_id: int, check: str = "",
+             agent: str = "", page: str = "") -> Response:
     """Automatic-check hits, QA_PAGE_SIZE a page; htmx swaps in the next or previous."""
     q = {k: v for k, v in (("check", check), ("agent", agent), ("page", page)) if v}
     return _dashboard(request, db, signed, run_id, "qa", q)
 
 
-@router.get("/runs/{run_id}/charts/{page}/{chart}.json")
-def chart_data(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
-               chart: str) -> Response:
+def _chart_data(request: Request, db: Session, signed: Signed, run_id: int, page: str,
+                chart: str) -> Response:
     """A chart's data (ECharts reads it; the same numbers as the table beside it)."""
     q = dict(request.query_params)
     run = _allowed(db, signed, run_id, page, q)
@@ -229,9 +224,8 @@ def chart_data(request: Request, db: DbDep, signed: SignedDep, run_id: int, page
     return page_cache.serve(request, signed, run, data, _generation(request, run, page))
 
 
-@router.get("/runs/{run_id}/export/{page}/{table}.xlsx")
-def export_table(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
-                 table: str) -> Response:
+def _export_table(request: Request, db: Session, signed: Signed, run_id: int, page: str,
+                  table: str) -> Response:
     """Any table a dashboard shows (a chart's too), same columns, same cut."""
     q = dict(request.query_params)
     run = _allowed(db, signed, run_id, page, q)
@@ -276,7 +270,7 @@ def _cell(value: Any) -> Any:
 # ---------------------------------------------------------------------------- drill-down
 
 
-def _drill_down(request: Request, db: DbDep, signed: SignedDep, run_id: int,
+def _drill_down(request: Request, db: Session, signed: Signed, run_id: int,
                 agent_id: str) -> tuple[Run, dict[str, Any]]:
     """The run and agent row of a drill-down page the user may open (NotFound otherwise)."""
     run = permissions.get_run_for_user(db, signed.user, run_id)
@@ -298,9 +292,8 @@ def _facts(request: Request) -> tuple[Any, ...]:
     return services.workspace_generation(request.app.state.settings.workspace)
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}.xlsx")
-def evidence_export(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-                    agent_id: str, metric: str) -> Response:
+def _evidence_export(request: Request, db: Session, signed: Signed, run_id: int, agent_id: str,
+                     metric: str) -> Response:
     run, _ = _drill_down(request, db, signed, run_id, agent_id)
     if metric not in services.metric_keys():
         raise NotFound()
@@ -312,9 +305,8 @@ def evidence_export(request: Request, db: DbDep, signed: SignedDep, run_id: int,
     return page_cache.serve(request, signed, run, workbook, _facts(request))
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}")
-def evidence_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-                  agent_id: str, metric: str) -> Response:
+def _evidence_page(request: Request, db: Session, signed: Signed, run_id: int, agent_id: str,
+                   metric: str) -> Response:
     run, row = _drill_down(request, db, signed, run_id, agent_id)
     if metric not in services.metric_keys():
         raise NotFound()
@@ -329,9 +321,8 @@ def evidence_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
     return page_cache.serve(request, signed, run, show, _facts(request))
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/chats/{buyer_id}")
-def chat_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, agent_id: str,
-              buyer_id: str, conv: int | None = None) -> Response:
+def _chat_page(request: Request, db: Session, signed: Signed, run_id: int, agent_id: str,
+               buyer_id: str, conv: int | None = None) -> Response:
     """A buyer's conversations with the agent: every message, response times, check spans."""
     run, row = _drill_down(request, db, signed, run_id, agent_id)
 
@@ -350,25 +341,23 @@ def chat_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, agent
 # ---------------------------------------------------------------------------- report card
 
 
-def _card(request: Request, signed: SignedDep, run: Run, agent_id: str, csrf: str,
+def _card(request: Request, signed: Signed, run: Run, agent_id: str, csrf: str,
           pdf: bool = False) -> Response:
     board = _build(request, signed, run, "agent", {"agent": agent_id})
     return render(request, "card.html", {"run": run, "tables": board.tables, "pdf": pdf,
                                          **board.context}, signed, csrf=csrf)
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/card")
-def card_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-              agent_id: str) -> Response:
+def _card_page(request: Request, db: Session, signed: Signed, run_id: int,
+               agent_id: str) -> Response:
     """The printable monthly report card (绩效考核表)."""
     run = _allowed(db, signed, run_id, "agent", {"agent": agent_id})
     return page_cache.serve(request, signed, run,
                             lambda csrf: _card(request, signed, run, agent_id, csrf))
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/card.pdf")
-def card_pdf(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-             agent_id: str) -> Response:
+def _card_pdf(request: Request, db: Session, signed: Signed, run_id: int,
+              agent_id: str) -> Response:
     """The report card as PDF (WeasyPrint; the Chinese font is embedded)."""
     run = _allowed(db, signed, run_id, "agent", {"agent": agent_id})
 
@@ -384,3 +373,64 @@ def card_pdf(request: Request, db: DbDep, signed: SignedDep, run_id: int,
             "Content-Disposition": f'attachment; filename="card-{run_id}.pdf"'})
 
     return page_cache.serve(request, signed, run, printed)
+
+
+# ---------------------------------------------------------------------------- routes
+# Each route runs its page in one worker thread (deps.in_one_thread).
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}")
+async def agent_page(request: Request, run_id: int, agent_id: str) -> Response:
+    return await in_one_thread(request, _agent_page, run_id, agent_id)
+
+
+@router.get("/runs/{run_id}/director")
+async def director_page(request: Request, run_id: int, kpi: str = "") -> Response:
+    return await in_one_thread(request, _director_page, run_id, kpi)
+
+
+@router.get("/runs/{run_id}/teams/{team}")
+async def team_page(request: Request, run_id: int, team: str) -> Response:
+    return await in_one_thread(request, _team_page, run_id, team)
+
+
+@router.get("/runs/{run_id}/qa")
+async def qa_page(request: Request, run_id: int, check: str = "", agent: str = "",
+                  page: str = "") -> Response:
+    return await in_one_thread(request, _qa_page, run_id, check, agent, page)
+
+
+@router.get("/runs/{run_id}/charts/{page}/{chart}.json")
+async def chart_data(request: Request, run_id: int, page: str, chart: str) -> Response:
+    return await in_one_thread(request, _chart_data, run_id, page, chart)
+
+
+@router.get("/runs/{run_id}/export/{page}/{table}.xlsx")
+async def export_table(request: Request, run_id: int, page: str, table: str) -> Response:
+    return await in_one_thread(request, _export_table, run_id, page, table)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}.xlsx")
+async def evidence_export(request: Request, run_id: int, agent_id: str, metric: str) -> Response:
+    return await in_one_thread(request, _evidence_export, run_id, agent_id, metric)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}")
+async def evidence_page(request: Request, run_id: int, agent_id: str, metric: str) -> Response:
+    return await in_one_thread(request, _evidence_page, run_id, agent_id, metric)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/chats/{buyer_id}")
+async def chat_page(request: Request, run_id: int, agent_id: str, buyer_id: str,
+                    conv: int | None = None) -> Response:
+    return await in_one_thread(request, _chat_page, run_id, agent_id, buyer_id, conv)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/card")
+async def card_page(request: Request, run_id: int, agent_id: str) -> Response:
+    return await in_one_thread(request, _card_page, run_id, agent_id)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/card.pdf")
+async def card_pdf(request: Request, run_id: int, agent_id: str) -> Response:
+    return await in_one_thread(request, _card_pdf, run_id, agent_id)
