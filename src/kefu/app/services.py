@@ -491,8 +491,12 @@ def evidence(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date
     """`kefu evidence`: the rows that make ``metric`` (analysis.evidence, same facts)."""
     table = _rows_behind(workspace, tz, metric, start, end, agent_id)
     shown = table if limit is None else table.slice(0, limit)  # only these become Python
-    rows = [{k: _plain(v) for k, v in r.items()} for r in shown.to_pylist()]
-    return Rows(list(table.column_names), rows, table.num_rows)
+    return Rows(list(table.column_names), evidence_rows_of(shown), table.num_rows)
+
+
+def evidence_rows_of(table: Any) -> list[dict[str, Any]]:
+    """An evidence table's rows as the pages show them (times as plain text)."""
+    return [{k: _plain(v) for k, v in r.items()} for r in table.to_pylist()]
 
 
 def _spans(text: str, role: str) -> list[dict[str, Any]]:
