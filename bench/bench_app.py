@@ -211,31 +211,43 @@ async def cold(port: int, readers: list[Reader]) -> dict[str, list[float]]:
     return times
 
 
-async def one_client(port: int, reader: Reader, requests: int, times: dict[str, list[float]],
-                     misses: dict[str, list[float]], ready: asyncio.Barrier) -> None:
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    round: int
+    seconds: float
+    kept: bool
+    """The worker answered with a page it had kept (X-Kefu-Page-Cache: hit)."""
+
+
+async def one_client(port: int, reader: Reader, requests: int, samples: list[Sample],
+                     ready: asyncio.Barrier) -> None:
     client = Lean(port, reader.cookies)
     await client.get("/static/favicon.svg")  # the connection, before timing
     await ready.wait()  # every client connected: the timed part starts together
-    for _ in range(requests):
+    for round_no in range(requests):
         for kind, path in reader.paths:
             started = time.perf_counter()
             status, headers = await client.get(path)
             took = time.perf_counter() - started
             assert status == 200, (path, status)
-            times.setdefault(kind, []).append(took)
-            if headers.get("x-kefu-page-cache") != "hit":
-                misses.setdefault(kind, []).append(took)
+            samples.append(Sample(kind, round_no, took,
+                                  headers.get("x-kefu-page-cache") == "hit"))
     await client.close()
 
 
-async def load(port: int, readers: list[Reader], requests: int
-               ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    times: dict[str, list[float]] = {}
-    misses: dict[str, list[float]] = {}
+async def load(port: int, readers: list[Reader], requests: int) -> list[Sample]:
+    samples: list[Sample] = []
     ready = asyncio.Barrier(len(readers))
-    await asyncio.gather(*(one_client(port, r, requests, times, misses, ready)
-                           for r in readers))
-    return times, misses
+    await asyncio.gather(*(one_client(port, r, requests, samples, ready) for r in readers))
+    return samples
+
+
+def by_kind(samples: list[Sample]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for sample in samples:
+        out.setdefault(sample.kind, []).append(sample.seconds)
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -296,17 +308,34 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s, one at a time, server CPU "
               f"{_cpu_seconds(server.pid) - used:.1f} s; load average {_load_average()}")
         cpu, started, used = time.process_time(), time.perf_counter(), _cpu_seconds(server.pid)
-        times, misses = asyncio.run(load(port, readers, args.requests))
-        wall, count = time.perf_counter() - started, sum(map(len, times.values()))
+        samples = asyncio.run(load(port, readers, args.requests))
+        wall, count = time.perf_counter() - started, len(samples)
         server_cpu = _cpu_seconds(server.pid) - used
         print(f"under load: {count} requests in {wall:.1f} s, "
-              f"{sum(map(len, misses.values()))} not kept yet by the worker that answered; "
-              f"server CPU {server_cpu:.1f} s ({server_cpu / count * 1000:.1f} ms a request), "
-              f"clients' CPU {time.process_time() - cpu:.1f} s; load average "
+              f"{sum(1 for s in samples if not s.kept)} not kept yet by the worker that "
+              f"answered; server CPU {server_cpu:.1f} s ({server_cpu / count * 1000:.1f} ms "
+              f"a request), clients' CPU {time.process_time() - cpu:.1f} s; load average "
               f"{_load_average()}")
     report("cold: first view of each distinct page, one at a time", first)
-    report(f"under load ({args.clients} clients, every request)", times, goals=True)
-    report("under load, pages not yet kept by the worker that answered (misses)", misses)
+    report(f"under load ({args.clients} clients), every request", by_kind(samples), True)
+    report("under load, after each client's first round (steady state)",
+           by_kind([s for s in samples if s.round > 0]), True)
+    report("under load, pages the answering worker had not kept yet (misses)",
+           by_kind([s for s in samples if not s.kept]))
+    rounds(samples, args.requests)
+
+
+def rounds(samples: list[Sample], count: int) -> None:
+    """p95 of each group in each round: where the slow requests are."""
+    print("\np95 ms by round (dashboards / drill-down)")
+    cells = []
+    for round_no in range(count):
+        cell = []
+        for kinds in GROUPS.values():
+            values = [s.seconds for s in samples if s.round == round_no and s.kind in kinds]
+            cell.append(f"{percentile(values, 0.95) * 1000:.0f}" if values else "-")
+        cells.append(f"{round_no + 1}: {' / '.join(cell)}")
+    print("  ".join(cells))
 
 
 @contextmanager

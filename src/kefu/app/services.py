@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -352,7 +352,7 @@ def warm_drill_down(workspace: Path, tz: str, periods: list[tuple[dt.date, dt.da
             # a workspace without these rows: the page says so when opened
             with _SESSION_LOCK, contextlib.suppress(ValueError):
                 _whole(_session(workspace, tz), workspace, tz, metric, start, end)
-    _spans("您好", "agent")
+    _scan_pieces([{"sender": "agent", "content": "您好"}])  # loads lexicons and model
 
 
 def close_facts() -> None:
@@ -499,13 +499,10 @@ def evidence_rows_of(table: Any) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in r.items()} for r in table.to_pylist()]
 
 
-def _spans(text: str, role: str) -> list[dict[str, Any]]:
+def _spans(text: str, hits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The text cut into pieces, each with the automatic check that hit it (or None)."""
-    from kefu.qa.api import scan_text
-
-    hits = sorted(scan_text(text, role)["hits"], key=lambda h: (h["start"], -h["end"]))
     pieces, at = [], 0
-    for hit in hits:
+    for hit in sorted(hits, key=lambda h: (h["start"], -h["end"])):
         if hit["start"] < at:
             continue  # overlapping hits: the first one is shown
         if hit["start"] > at:
@@ -515,6 +512,20 @@ def _spans(text: str, role: str) -> list[dict[str, Any]]:
     if at < len(text):
         pieces.append({"text": text[at:], "check": None})
     return pieces
+
+
+def _scan_pieces(messages: list[dict[str, Any]]) -> None:
+    """Each message's ``pieces``: buyers' and agents' texts scanned by the checks, all of
+    one role at once (one pass of the sentiment model, not one per message)."""
+    from kefu.qa.api import scan_texts
+
+    for role in ("buyer", "agent"):
+        mine = [m for m in messages if m["sender"] == role and m["content"]]
+        for m, record in zip(mine, scan_texts([m["content"] for m in mine], role) if mine
+                             else [], strict=True):
+            m["pieces"] = _spans(m["content"], record["hits"])
+    for m in messages:
+        m.setdefault("pieces", [{"text": m["content"], "check": None}])
 
 
 def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start: dt.date,
@@ -543,17 +554,14 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
         for m in said:
             if not first <= m["sent_local"] <= last:
                 continue
-            role = "buyer" if m["sender"] == "buyer" else "agent"
-            text = m["content"] or ""
             messages.append({
                 "sender": m["sender"], "auto_reply": bool(m["auto_reply"]),
-                "at": _plain(m["sent_local"]), "content": text,
+                "at": _plain(m["sent_local"]), "content": m["content"] or "",
                 "response_s": answered.get((conv["conv_no"], m["sent_local"]))
                 if m["sender"] == "agent" else None,
-                "pieces": _spans(text, role) if m["sender"] in ("buyer", "agent") and text
-                else [{"text": text, "check": None}],
             })
         out.append({**{k: _plain(v) for k, v in conv.items()}, "messages": messages})
+    _scan_pieces([m for c in out for m in c["messages"]])
     return out
 
 
