@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from kefu.cli import app
 from kefu.demo import DemoConfig, generate
+from kefu.qa import floors
 
 PERIOD = ["--start", "2024-06-01", "--end", "2024-06-10"]
 PROFILE = """
@@ -78,6 +79,14 @@ def evidence(shop: dict[str, Path], metric: str, agent: str) -> list[dict[str, A
     return list(csv.DictReader(io.StringIO(out)))
 
 
+@pytest.fixture
+def every_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count forbidden_hits although its verdict misses its floor (kefu.qa.floors):
+    the shop's own forbidden phrase is what these tests follow through the commands."""
+    monkeypatch.setattr(floors, "MEETS_FLOOR", dict.fromkeys(floors.MEETS_FLOOR, True))
+
+
+@pytest.mark.usefixtures("every_verdict")
 def test_metrics_evidence_and_evaluate_agree_under_non_default_options(
     shop: dict[str, Path],
 ) -> None:
@@ -108,6 +117,7 @@ def test_metrics_evidence_and_evaluate_agree_under_non_default_options(
     assert evaluation["manifest"]["lexicon_version"] == metrics["manifest"]["lexicon_version"]
 
 
+@pytest.mark.usefixtures("every_verdict")
 def test_the_options_change_the_numbers(shop: dict[str, Path]) -> None:
     """Guards the test above: with default options the same agent's numbers differ."""
     data = str(shop["data"])

@@ -72,3 +72,26 @@ def test_mixed_naive_and_zoned_in_one_file(tmp_path: Path) -> None:
         dt.datetime(2024, 6, 1, 9, 30), dt.datetime(2024, 6, 1, 9, 31),
         dt.datetime(2024, 6, 1, 9, 32),
     ]
+
+
+def test_local_time_takes_one_offset_only_where_the_zone_has_one() -> None:
+    import datetime as _dt
+
+    import pyarrow as _pa
+
+    from kefu.ingest import convert
+
+    def utc(*stamps: str) -> _pa.ChunkedArray:
+        return _pa.chunked_array([_pa.array([_dt.datetime.fromisoformat(s) for s in stamps],
+                                            _pa.timestamp("us"))])
+
+    june = utc("2024-06-01 00:00", "2024-06-30 23:59")
+    assert convert.fixed_offset_us(june, "Asia/Shanghai") == 8 * 3600 * 1_000_000
+    assert convert.fixed_offset_us(june, "Europe/Berlin") == 2 * 3600 * 1_000_000
+    # Berlin moves its clocks on 2024-03-31 01:00 UTC: no single offset, value by value
+    spring = utc("2024-03-31 00:59", "2024-03-31 01:00", "2024-03-31 01:30")
+    assert convert.fixed_offset_us(spring, "Europe/Berlin") is None
+    assert [v.isoformat(" ") for v in convert.local_time(spring, "Europe/Berlin").to_pylist()] \
+        == ["2024-03-31 01:59:00", "2024-03-31 03:00:00", "2024-03-31 03:30:00"]
+    assert [v.isoformat(" ") for v in convert.local_time(june, "Asia/Shanghai").to_pylist()] \
+        == ["2024-06-01 08:00:00", "2024-07-01 07:59:00"]

@@ -77,10 +77,13 @@ def test_overlapping_exports_give_the_same_metrics_as_one(tmp_path: Path) -> Non
 
 
 def test_thread_order_breaks_time_ties_by_file_order_even_when_rows_are_shuffled() -> None:
-    import pyarrow as pa
 
-    from kefu.metrics.engine import thread_sort
+    import numpy as np
 
-    thread, sent = pa.array([1, 1, 1, 0]), pa.array([5, 5, 3, 9])
-    assert thread_sort(thread, sent, pa.array([0, 1, 2, 3])).tolist() == [3, 2, 0, 1]
-    assert thread_sort(thread, sent, pa.array([2, 1, 0, 3])).tolist() == [3, 2, 1, 0]
+    from kefu.metrics.threads import thread_sort
+
+    thread, sent = np.array([1, 1, 1, 0]), np.array([5, 5, 3, 9])
+    assert thread_sort(thread, sent, np.array([0, 1, 2, 3])).tolist() == [3, 2, 0, 1]
+    assert thread_sort(thread, sent, np.array([2, 1, 0, 3])).tolist() == [3, 2, 1, 0]
+    # already in order: nothing to sort
+    assert thread_sort(thread[[3, 2, 0, 1]], sent[[3, 2, 0, 1]], np.array([3, 2, 0, 1])) is None

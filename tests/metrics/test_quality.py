@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from kefu.qa import floors
 from tests.metrics.conftest import dataset, msg, run
 
 A, B = "s1:amy", "s1:bob"
 
 
-def test_quality_metrics_hand_counted() -> None:
-    ds = dataset([
+@pytest.fixture
+def every_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count every verdict, as if each met its floor: the counting rules are under test."""
+    monkeypatch.setattr(floors, "MEETS_FLOOR", dict.fromkeys(floors.MEETS_FLOOR, True))
+
+
+def _hand_counted_shop() -> list[dict[str, object]]:
+    return [
         # conversation 1 (Amy): polite, an upset buyer answered with empathy in 2 replies
         msg(A, "u1", "buyer", "2024-06-01 10:00:00", content="在吗"),
         msg(A, "u1", "agent", "2024-06-01 10:00:10", content="亲，您好，很高兴为您服务"),
@@ -27,8 +34,12 @@ def test_quality_metrics_hand_counted() -> None:
         # conversation 3 (Bob): negative tone
         msg(B, "u3", "buyer", "2024-06-01 12:00:00", content="发货了吗"),
         msg(B, "u3", "agent", "2024-06-01 12:00:10", content="你烦不烦啊"),
-    ])
-    result = run(ds, qa=True)
+    ]
+
+
+@pytest.mark.usefixtures("every_verdict")
+def test_quality_metrics_hand_counted() -> None:
+    result = run(dataset(_hand_counted_shop()), qa=True)
     amy, bob = result.agents[A], result.agents[B]
     assert amy["polite_rate"] == pytest.approx(1 / 2)  # 亲/您好 in c1, none in c2
     assert amy["forbidden_hits"] == 1
@@ -40,6 +51,23 @@ def test_quality_metrics_hand_counted() -> None:
     assert 0 <= amy["qa_score"] <= 100 and 0 <= bob["qa_score"] <= 100
 
 
+def test_verdicts_under_their_floors_feed_no_metric() -> None:
+    """As shipped (kefu.qa.floors): only polite and empathy meet their floors on the
+    fresh test batch, so forbidden_hits, negative_emotion_rate and empathy_rate are
+    null and qa_score leaves out 服务态度 (10 of 70 points) and rescales the rest."""
+    assert {v for v, met in floors.MEETS_FLOOR.items() if met} == {"polite", "empathy"}
+    result = run(dataset(_hand_counted_shop()), qa=True)
+    amy, bob = result.agents[A], result.agents[B]
+    assert amy["polite_rate"] == pytest.approx(1 / 2)
+    assert amy["offsite_hits"] == 1  # no floor in issue 12: counted as before
+    for key in ("forbidden_hits", "negative_emotion_rate", "empathy_rate"):
+        assert amy[key] is None and bob[key] is None, key
+    assert result.teams["presale-1"]["forbidden_hits"] is None
+    # Bob's one conversation: no greeting, polite or closing phrase (0 of 30), answered
+    # and not repeated (30 of 30); his 你烦不烦啊 no longer costs the 10 attitude points
+    assert bob["qa_score"] == pytest.approx(30 * 100 / 60)
+
+
 def test_no_qa_leaves_quality_keys_out() -> None:
     ds = dataset([msg(A, "u1", "buyer", "2024-06-01 10:00:00", content="在吗")])
     result = run(ds, qa=False)
@@ -47,6 +75,7 @@ def test_no_qa_leaves_quality_keys_out() -> None:
     assert "qa_score" not in result.keys
 
 
+@pytest.mark.usefixtures("every_verdict")
 def test_chat_verdicts_feed_forbidden_and_negative_tone() -> None:
     """Polite refusals are not punished; a goodbye on a complaint is (docs/qa.md)."""
     ds = dataset([

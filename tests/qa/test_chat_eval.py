@@ -1,10 +1,13 @@
-"""Precision and recall of the checks on the project's labelled JDDC set (docs/qa.md).
+"""Precision and recall of the checks on the project's labelled JDDC sets (docs/qa.md).
 
-The set (tests/qa/data/jddc_labels.csv) holds references and labels only; the
-texts come from shared/data at run time, so the measured tests skip where it is
-absent. The floors are those of kefu issue 12 on the whole set; the per-half
-floors are regression guards a little under today's figures, so that a rule
-change that helps the tune half and hurts the held-out half is caught.
+The first set (tests/qa/data/jddc_labels.csv, halves tune and held_out) and the
+fresh test batch (jddc_labels_test.csv, half test) hold references and labels
+only; the texts come from shared/data at run time, so the measured tests skip
+where it is absent. The floors of kefu issue 12 are judged on the fresh batch,
+the set the docs call honest: kefu.qa.floors.MEETS_FLOOR (which verdicts the
+quality metrics use) must agree with them. The figures of tune, held_out and
+all are regression guards a little under today's (both halves of the first
+set were read for tuning, so they are no test of the rules).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 import pytest
 
 from kefu.qa.evaluation import (
-    FLOORS,
+    HONEST_HALF,
     LABELS,
     ChatMessage,
     LabelledMessage,
@@ -26,33 +29,43 @@ from kefu.qa.evaluation import (
     read_jddc,
     read_labels,
     score,
+    verdicts_meeting_floors,
     wilson,
 )
+from kefu.qa.floors import MEETS_FLOOR
 
 from ._data import require_shared_data
 
 LABELS_CSV = Path(__file__).parent / "data" / "jddc_labels.csv"
+TEST_CSV = Path(__file__).parent / "data" / "jddc_labels_test.csv"
 BUYER_LABELS = {"upset", "negative"}
 
-# Regression guards per half: (check, measure, half) -> floor, about 0.05
-# under the figures of docs/qa.md (2026-12-01).
-HALF_FLOORS = {
-    ("buyer_upset", "f1", "tune"): 0.85,
-    ("buyer_upset", "f1", "held_out"): 0.44,
-    ("chat_negative (buyer)", "precision", "tune"): 0.62,
-    ("chat_negative (buyer)", "precision", "held_out"): 0.40,
+# Regression guards: (check, measure, half) -> floor, about 0.05 under the figures
+# of docs/qa.md (2026-12-01, second round of buyer rules). The test half is judged
+# by its floors (test_floor_status_on_the_fresh_batch), not guarded here.
+GUARDS = {
+    ("buyer_upset", "f1", "tune"): 0.87,
+    ("buyer_upset", "f1", "held_out"): 0.77,
+    ("buyer_upset", "f1", "all"): 0.68,
+    ("chat_negative (buyer)", "precision", "tune"): 0.63,
+    ("chat_negative (buyer)", "precision", "held_out"): 0.77,
+    ("chat_negative (buyer)", "precision", "all"): 0.63,
     ("forbidden", "precision", "held_out"): 0.9,
     ("forbidden", "recall", "held_out"): 0.55,
-    ("chat_negative (agent)", "precision", "held_out"): 0.9,
-    ("policy_refusal", "precision", "held_out"): 0.75,
+    ("forbidden", "precision", "all"): 0.9,
+    ("forbidden", "recall", "all"): 0.55,
+    ("chat_negative (agent)", "precision", "all"): 0.9,
+    ("policy_refusal", "precision", "all"): 0.75,
     ("empathy", "precision", "held_out"): 0.9,
+    ("empathy", "precision", "all"): 0.9,
     ("polite", "f1", "held_out"): 0.95,
+    ("polite", "f1", "all"): 0.95,
 }
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[LabelledMessage]:
-    return read_labels(LABELS_CSV)
+    return read_labels(LABELS_CSV, TEST_CSV)
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +75,14 @@ def scores(rows: list[LabelledMessage]) -> dict[tuple[str, str], Score]:
 
 
 class TestLabelledSet:
-    """The file itself: always checked, no shared data needed."""
+    """The files themselves: always checked, no shared data needed."""
 
     def test_size_roles_and_rare_classes(self, rows: list[LabelledMessage]) -> None:
-        assert len(rows) >= 1000
-        roles = Counter(r.role for r in rows)
-        assert roles["agent"] >= 500 and roles["buyer"] >= 500
+        for batch, size in ((("tune", "held_out"), 1000), ((HONEST_HALF,), 500)):
+            chosen = [r for r in rows if r.half in batch]
+            assert len(chosen) >= size
+            roles = Counter(r.role for r in chosen)
+            assert roles["agent"] >= 0.4 * size and roles["buyer"] >= 0.4 * size
         positives = Counter(name for r in rows for name, on in r.labels.items() if on)
         assert positives["rude"] >= 10 and positives["upset"] >= 100
         assert positives["empathy"] >= 50 and positives["policy_refusal"] >= 50
@@ -79,16 +94,34 @@ class TestLabelledSet:
             if r.role == "buyer" and r.labels["negative"]:
                 assert r.labels["upset"], f"line {r.line}: negative buyer turns are upset"
 
-    def test_one_weight_per_stratum_and_halves_by_session(
+    def test_halves_by_session_and_a_fresh_batch_of_other_sessions(
         self, rows: list[LabelledMessage]
     ) -> None:
-        weights: dict[str, set[float]] = {}
+        first = {r.session_id for r in rows if r.half != HONEST_HALF}
         for r in rows:
-            weights.setdefault(r.stratum, set()).add(r.weight)
-            assert r.half == half_of(r.session_id)
             assert r.stratum.startswith(r.role)
-        assert all(len(w) == 1 and min(w) >= 1 for w in weights.values())
+            if r.half == HONEST_HALF:
+                assert r.session_id not in first, r.line
+            else:
+                assert r.half == half_of(r.session_id)
         assert len({r.line for r in rows}) == len(rows)
+
+    def test_weights_count_each_stratum_of_the_whole_file_in_both_batches(
+        self, rows: list[LabelledMessage]
+    ) -> None:
+        """One weight per stratum and batch, N/n with N the stratum's size in the whole
+        chat file: so both batches estimate figures over all messages alike."""
+        weights: dict[tuple[bool, str], set[float]] = {}
+        sampled: Counter[tuple[bool, str]] = Counter()
+        for r in rows:
+            key = (r.half == HONEST_HALF, r.stratum)
+            weights.setdefault(key, set()).add(r.weight)
+            sampled[key] += 1
+        assert all(len(w) == 1 and min(w) >= 1 for w in weights.values())
+        size = {key: round(next(iter(w)) * sampled[key]) for key, w in weights.items()}
+        for (fresh, stratum), n in size.items():
+            if fresh:
+                assert n == size[(False, stratum)], stratum
 
 
 class TestScoring:
@@ -115,18 +148,17 @@ class TestScoring:
         assert low == pytest.approx(0.2366, abs=1e-3) and high == pytest.approx(0.7634, abs=1e-3)
 
 
-@pytest.mark.parametrize(("check", "measure"), list(FLOORS))
-def test_issue_floors_on_the_whole_set(
-    scores: dict[tuple[str, str], Score], check: str, measure: str
-) -> None:
-    assert getattr(scores[(check, "all")], measure) >= FLOORS[(check, measure)]
+def test_floor_status_on_the_fresh_batch(scores: dict[tuple[str, str], Score]) -> None:
+    """The quality metrics use exactly the verdicts that meet their floors on the
+    fresh batch (kefu.qa.floors): a rule change that crosses a floor must say so there."""
+    assert verdicts_meeting_floors(list(scores.values())) == dict(MEETS_FLOOR)
 
 
-@pytest.mark.parametrize(("check", "measure", "half"), list(HALF_FLOORS))
-def test_regression_floors_per_half(
+@pytest.mark.parametrize(("check", "measure", "half"), list(GUARDS))
+def test_regression_guards(
     scores: dict[tuple[str, str], Score], check: str, measure: str, half: str
 ) -> None:
-    assert getattr(scores[(check, half)], measure) >= HALF_FLOORS[(check, measure, half)]
+    assert getattr(scores[(check, half)], measure) >= GUARDS[(check, measure, half)]
 
 
 def test_the_model_alone_is_no_chat_verdict(scores: dict[tuple[str, str], Score]) -> None:
@@ -140,3 +172,17 @@ def test_a_missing_line_is_an_error() -> None:
     rows = [LabelledMessage(2, "s", "agent", "agent_cold", "tune", 1.0, {"polite": True})]
     with pytest.raises(ValueError, match="not in the chat file"):
         evaluate(messages, rows, verdicts={"polite": np.array([True])})
+
+
+def test_a_line_labelled_twice_or_an_unknown_half_is_an_error(tmp_path: Path) -> None:
+    header = ",".join(["line", "session_id", "role", "stratum", "weight", "half", *LABELS]) + "\n"
+    row = "7,s,buyer,buyer_top,2.5,{half},1,0,,,,\n"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(header + row.format(half="tune"), encoding="utf-8")
+    second.write_text(header + row.format(half="test"), encoding="utf-8")
+    assert [r.half for r in read_labels(first)] == ["tune"]
+    with pytest.raises(ValueError, match="chat line 7 labelled twice"):
+        read_labels(first, second)
+    second.write_text(header + row.format(half="later"), encoding="utf-8")
+    with pytest.raises(ValueError, match="half 'later'"):
+        read_labels(second)

@@ -126,6 +126,45 @@ class TestUpset:
     def test_plain_questions_are_not_upset(self, text: str) -> None:
         assert not flag_messages([text], [False]).to_pylist()[0]["upset"]
 
+    @pytest.mark.parametrize(
+        ("text", "check", "phrase"),
+        [
+            ("物流显示已签收，可我没收到", "buyer_upset", "shown done, not received"),
+            ("不是应该昨天发货吗", "buyer_upset", "not as promised"),
+            ("五天了还没发出来", "buyer_waiting", "counted wait"),
+            ("今天都[数字x]号了", "buyer_waiting", "counted wait"),
+            ("这个要审核到什么时候", "buyer_waiting", "counted wait"),
+            ("到现在也没人联系我", "buyer_waiting", "counted wait"),
+            ("从来没有这么慢过", "buyer_upset", "从来没有这么"),
+            ("为何还不退款", "buyer_upset", "为何"),
+            ("好 急", "buyer_urgent", "急"),
+            ("申请了两次都失败了!", "buyer_urgent", "exclamation"),
+            ("这个不好的!", "buyer_urgent", "exclamation"),
+        ],
+    )
+    def test_second_round_patterns(self, text: str, check: str, phrase: str) -> None:
+        assert phrase in checks(text, "buyer").get(check, [])
+        assert flag_messages([text], [False]).to_pylist()[0]["upset"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "还没发货，可以退吗",  # the wait is the premise of a question
+            "如果五天了还没到怎么办",  # a wait supposed
+            "怎么才能开专票",  # how-to
+            "要不给我取消了吧",
+            "好的，谢谢!",  # a courteous exclamation
+            "这两天没时间，能改到周末吗",
+            "不急的，慢慢来",
+        ],
+    )
+    def test_second_round_keeps_plain_messages_calm(self, text: str) -> None:
+        assert not flag_messages([text], [False]).to_pylist()[0]["upset"], checks(text, "buyer")
+
+    def test_a_worried_status_question_is_upset_not_negative(self) -> None:
+        row = flag_messages(["物流长时间没更新，怎么回事"], [False]).to_pylist()[0]
+        assert row["upset"] and not row["chat_negative"]
+
     def test_negative_tone_is_narrower_than_upset(self) -> None:
         table = flag_messages(["今天还没动静", "真的很急", "怎么还没发货"], [False] * 3).to_pylist()
         assert [row["upset"] for row in table] == [True, True, True]

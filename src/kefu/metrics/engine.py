@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.ingest.dataset import Dataset
-from kefu.metrics import attendance, cases, sales, satisfaction, service, transfers
+from kefu.metrics import attendance, cases, sales, satisfaction, service, threads, transfers
 from kefu.metrics.clock import message_columns, with_day_cutoff
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
@@ -164,9 +164,15 @@ def _with_times(table: pa.Table, keep: dict[str, Any], times: dict[str, str]) ->
 
 
 def prepare_messages(
-    messages: pa.Table, codes: Encoding, extra: pa.Table | None = None, presort: bool = True
+    messages: pa.Table, codes: Encoding, extra: pa.Table | None = None,
+    gap_us: int | None = None,
 ) -> pa.Table:
-    """The integer columns facts.py reads; with presort, in thread order with seq/prev_us."""
+    """The integer columns facts.py reads.
+
+    With ``gap_us`` (DuckDB), the rows come in thread order with seq, conv_no,
+    human_no and multi_agent computed here (kefu.metrics.threads): the table is
+    the messages fact itself.  Without (Spark), facts.py's windows compute them.
+    """
     agent_no = codes.agents(messages.column("agent_id"))
     shop_no = _codes(messages.column("shop_id"), codes.shop_ids)
     buyer_no = codes.buyer_codes
@@ -181,8 +187,9 @@ def prepare_messages(
     sent_us = _us(messages.column("sent_at"))
     ordinal = messages.column("ordinal")
     order = None
-    if presort:
-        order = pa.array(thread_sort(thread, sent_us, ordinal))
+    if gap_us is not None:
+        sorted_rows = threads.thread_sort(_numpy(thread), _numpy(sent_us), _numpy(ordinal))
+        order = None if sorted_rows is None else pa.array(sorted_rows)
 
     def arranged(column: Any) -> Any:
         # built column by column in the final order, so no second full copy exists
@@ -206,47 +213,38 @@ def prepare_messages(
         "row_no": arranged(pa.array(np.arange(messages.num_rows, dtype=np.int32))),
     }
     if extra is not None:
-        for name in extra.column_names:
-            columns[name] = arranged(extra.column(name))
-    if order is None:
+        columns.update(_arranged_extra(extra, order))
+    if gap_us is None:
         columns["ordinal"] = ordinal  # facts.add_thread_order sorts by it
-    else:
-        columns.update(thread_order(columns["thread"], columns["sent_us"], columns["conv_tag"]))
+        return pa.table(columns)
+    th = _numpy(columns["thread"])
+    counts = threads.running_counts(
+        th, _numpy(columns["conv_tag"]), _numpy(columns["sent_us"]),
+        _numpy(columns["is_human"]).astype(bool), gap_us)
+    columns.update(threads.as_arrow({
+        "seq": np.arange(len(th), dtype=np.int64), **counts,
+        "multi_agent": threads.multi_agent_buyers(th, n_agents, n_buyers),
+    }))
     return pa.table(columns)
 
 
-def thread_sort(thread: Any, sent_us: Any, ordinal: Any) -> np.ndarray[Any, Any]:
-    """Row order by (thread, sent_at, file order).
-
-    numpy's lexsort is stable, so when the rows already come in file order (as
-    loaded) two keys do; otherwise the ordinal is the third.
-    """
-    th, sent, ordn = _numpy(thread), _numpy(sent_us), _numpy(ordinal)
-    if len(ordn) < 2 or bool(np.all(ordn[1:] > ordn[:-1])):
-        return np.lexsort((sent, th))
-    return np.lexsort((ordn, sent, th))
-
-
-def thread_order(thread: Any, sent_us: Any, conv_tag: Any) -> dict[str, pa.Array]:
-    """seq and prev_us of facts.add_thread_order for rows already in thread order.
-
-    One vectorised sort (done by the caller) replaces two window passes.
-    """
-    th = _numpy(thread)
-    sent = _numpy(sent_us)
-    n = len(th)
-    # previous message without conversation_id in the same thread
-    untagged = np.flatnonzero(_numpy(conv_tag) == 0)
-    here, before = untagged[1:], untagged[:-1]
-    same_thread = th[here] == th[before]
-    prev = np.zeros(n, dtype=np.int64)
-    has_prev = np.zeros(n, dtype=bool)
-    prev[here[same_thread]] = sent[before[same_thread]]
-    has_prev[here[same_thread]] = True
-    return {
-        "seq": pa.array(np.arange(n, dtype=np.int64)),
-        "prev_us": pa.array(prev, mask=~has_prev),
-    }
+def _arranged_extra(extra: pa.Table, order: pa.Array | None) -> dict[str, Any]:
+    """The extra columns in row order ``order``; the boolean ones (the checks' flags)
+    travel packed as bits of one integer: one take instead of one per flag."""
+    flags = [n for n in extra.column_names if pa.types.is_boolean(extra.schema.field(n).type)
+             and extra.column(n).null_count == 0]
+    out = {n: extra.column(n) if order is None else pc.take(extra.column(n), order)
+           for n in extra.column_names if n not in flags}
+    if order is None or len(flags) < 2 or len(flags) > 63:
+        out.update({n: extra.column(n) if order is None else pc.take(extra.column(n), order)
+                    for n in flags})
+        return out
+    packed = np.zeros(extra.num_rows, dtype=np.int64)
+    for bit, name in enumerate(flags):
+        packed |= _numpy(extra.column(name)).astype(np.int64) << bit
+    moved = packed[np.asarray(order)]
+    out.update({name: pa.array((moved >> bit) & 1 == 1) for bit, name in enumerate(flags)})
+    return out
 
 
 def _numpy(column: Any) -> np.ndarray[Any, Any]:
@@ -322,8 +320,10 @@ def build_context(
     extra = message_columns(flags, dataset.messages, params, qa)
     dataset = with_day_cutoff(dataset, params)
     codes = Encoding(dataset)
-    # Spark gets the window definition of seq/prev_us (facts.add_thread_order)
-    prepared = prepare_messages(dataset.messages, codes, extra, presort=_is_duckdb(con))
+    gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
+    # Spark gets the window definitions of seq, conv_no, human_no (facts.py)
+    prepared = prepare_messages(dataset.messages, codes, extra,
+                                gap_us=gap_us if _is_duckdb(con) else None)
     messages = _register(con, "messages", prepared)
     shops = agent_shops(dataset)
     agents = _register(con, "agents", prepare_agents(dataset.agents, codes, shops))
@@ -341,9 +341,9 @@ def build_context(
     if (shift_table := dataset.table("shifts")) is not None:
         held["shifts"] = _register(con, "shifts", attendance.prepare_shifts(
             shift_table, codes.agents(shift_table.column("agent_id"))))
-    gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
     return Context(
-        facts=build_facts(messages, gap_us, _materialiser(con)),
+        facts=build_facts(messages, gap_us, _materialiser(con),
+                          int(round(params.repeat_window_h * 3600 * US_PER_S))),
         period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), params.tz),
         params=params,
         agents=agents,

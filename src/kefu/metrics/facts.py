@@ -97,8 +97,19 @@ def build_messages(messages: ir.Table, session_gap_us: int) -> ir.Table:
     ).drop("prev_us", "new_conv")
 
 
-def build_conversations(m: ir.Table) -> ir.Table:
-    return m.group_by(list(CONVERSATION)).aggregate(
+def build_conversations(m: ir.Table, repeat_window_us: int | None = None) -> ir.Table:
+    """One row per conversation; with the checks' flags, what they found in it
+    (kefu.metrics.quality), and with a repeat window, whether the buyer came back."""
+    checks = {}
+    if "qa_polite" in m.columns:
+        human = m.is_human
+        checks = {
+            "qa_polite": (human & m.qa_polite).any(),
+            "qa_greeting": (human & m.qa_greeting).any(),
+            "qa_closing": (human & m.qa_closing).any(),
+            "qa_violation": (human & (m.qa_forbidden | m.qa_offsite | m.qa_chat_negative)).any(),
+        }
+    conv = m.group_by(list(CONVERSATION)).aggregate(
         agent_no=m.agent_no.min(),
         shop_no=m.shop_no.min(),
         buyer_no=m.buyer_no.min(),
@@ -107,7 +118,30 @@ def build_conversations(m: ir.Table) -> ir.Table:
         first_day=m.sent_day.min(),
         has_buyer=m.is_buyer.any(),
         first_buyer_seq=m.seq.min(where=m.is_buyer),
+        **checks,
     )
+    return conv if repeat_window_us is None else with_repeats(conv, repeat_window_us)
+
+
+def with_repeats(conv: ir.Table, window_us: int) -> ir.Table:
+    """``repeated``: the buyer came back to the shop in time (metrics.md, repeat contact).
+
+    "Back" means another conversation with a buyer message, with any agent, whose
+    first message is strictly after this one's last and at most the window later.
+    It does not depend on the period, so it is a fact, joined once.
+    """
+    buyers = conv.filter(conv.has_buyer)
+    later = buyers.select(
+        later_shop=buyers.shop_no, later_buyer=buyers.buyer_no, later_first_us=buyers.first_us
+    )
+    back = buyers.semi_join(later, [
+        buyers.shop_no == later.later_shop,
+        buyers.buyer_no == later.later_buyer,
+        later.later_first_us > buyers.last_us,
+        later.later_first_us <= buyers.last_us + window_us,
+    ]).select(*CONVERSATION).mutate(repeated=True)
+    return conv.left_join(back, list(CONVERSATION)).select(
+        conv, repeated=ibis.coalesce(ibis._.repeated, False))
 
 
 def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
@@ -182,14 +216,22 @@ def build_facts(
     messages: ir.Table,
     session_gap_us: int,
     keep: Callable[[str, ir.Table], ir.Table] = lambda name, table: table,
+    repeat_window_us: int = 72 * 3600 * US_PER_S,
 ) -> Facts:
-    """All facts; ``keep(name, table)`` may materialise each one before the next reads it."""
-    if "seq" not in messages.columns:
-        messages = add_thread_order(messages)
+    """All facts; ``keep(name, table)`` may materialise each one before the next reads it.
+
+    Messages that already carry conv_no and human_no (kefu.metrics.threads, on
+    DuckDB) are the messages fact as they are (kept as they come).
+    """
     from kefu.metrics.transfers import build_events
 
-    m = keep("f_messages", build_messages(messages, session_gap_us))
-    conversations = keep("f_conversations", build_conversations(m))
+    if "conv_no" in messages.columns:
+        m = keep("f_messages", messages)
+    else:
+        if "seq" not in messages.columns:
+            messages = add_thread_order(messages)
+        m = keep("f_messages", build_messages(messages, session_gap_us))
+    conversations = keep("f_conversations", build_conversations(m, repeat_window_us))
     return Facts(
         messages=m,
         conversations=conversations,

@@ -3,9 +3,11 @@ off-platform steering, negative tone, empathy with upset buyers, and qa_score.
 
 kefu.qa judges each message (flag_messages, with each conversation as context);
 this module only counts the flags over the same conversations and days as every
-other metric. Every verdict counted here meets its floor on kefu's labelled
-chats (docs/qa.md, "Measured on real chats"); qa scan's ``negative`` (sentiment
-< 0, right on about 1 agent message in 20) is not used.
+other metric. A verdict is counted only when it meets its floor on the fresh
+test batch of kefu's labelled chats (kefu.qa.floors, docs/qa.md "What each
+quality metric uses now"); a metric whose verdict does not is unavailable (null),
+and qa_score leaves out the scorecard item it would feed. qa scan's
+``negative`` (sentiment < 0, right on about 1 agent message in 20) is not used.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from kefu.metrics import service
 from kefu.metrics.context import Components, Context, ratio
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.result import Values
-from kefu.metrics.satisfaction import repeat_contacts
 
 if TYPE_CHECKING:
     from kefu.qa import Lexicons
@@ -38,6 +39,19 @@ FLAGS = (
 # until reviewed and the rest rescaled to 100, as for unavailable metrics.
 SCORECARD = {"service_norms": 30, "problem_solving": 30, "attitude": 10}
 EMPATHY_WINDOW = 2  # an empathetic answer within the next 2 human agent messages
+# The verdicts behind the 服务态度 item (no forbidden, offsite or negative message);
+# offsite has no floor in kefu issue 12 (it never occurs in the labelled chats).
+ATTITUDE_VERDICTS = ("forbidden", "agent_chat_negative")
+
+
+def scorecard() -> dict[str, int]:
+    """The scorecard items in use: an item whose verdicts miss their floors is left out."""
+    from kefu.qa.floors import usable
+
+    return {
+        item: points for item, points in SCORECARD.items()
+        if item != "attitude" or usable(*ATTITUDE_VERDICTS)
+    }
 
 
 def message_flags(messages: pa.Table, lexicons: Lexicons | None = None) -> pa.Table:
@@ -73,7 +87,7 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     brush-off: forbidden, brush_off and chat_negative. Keys and order are integers
     (one numpy sort), and only the few candidate rows have their text read.
     """
-    from kefu.qa.api import CONTEXT_FLAGS, closing_on_complaint
+    from kefu.qa.api import CONTEXT_FLAGS, farewells_after_negative
 
     human, checked = checked_roles(messages)
     rows = _numpy(pc.indices_nonzero(checked)).astype(np.int64)
@@ -85,9 +99,12 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     sort = np.lexsort((ordinal, sent, key))
     order = rows[sort]
     negative = _numpy(flags.column("qa_chat_negative")).astype(bool)[order]
-    marked = closing_on_complaint(
+    in_order = key[sort]
+    # rows are in conversation order already: pairs are neighbours of one conversation
+    after = np.flatnonzero(in_order[1:] == in_order[:-1]) + 1
+    marked = farewells_after_negative(
         _InOrder(messages.column("content"), order),
-        _numpy(human).astype(bool)[order], negative, pa.array(key[sort]),
+        _numpy(human).astype(bool)[order], negative, after - 1, after,
     )
     if not marked.any():
         return flags
@@ -149,14 +166,10 @@ def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
 
 def conversation_checks(ctx: Context) -> ir.Table:
     """Per in-period conversation with a buyer message: what the checks found in it."""
-    m = ctx.facts.messages
-    per_conv = m.group_by(list(CONVERSATION)).aggregate(
-        polite=(m.is_human & m.qa_polite).any(),
-        greeting=(m.is_human & m.qa_greeting).any(),
-        closing=(m.is_human & m.qa_closing).any(),
-        violation=(m.is_human & (m.qa_forbidden | m.qa_offsite | m.qa_chat_negative)).any(),
-    )
-    conv = service.conversations(ctx).join(per_conv, list(CONVERSATION))
+    # what the checks found per conversation is part of the conversations fact
+    c = service.conversations(ctx)
+    conv = c.mutate(polite=c.qa_polite, greeting=c.qa_greeting, closing=c.qa_closing,
+                    violation=c.qa_violation)
     conv = conv.left_join(empathy_conversations(ctx), list(CONVERSATION)).select(
         conv,
         upset=ibis.coalesce(ibis._.upset, False),
@@ -165,18 +178,15 @@ def conversation_checks(ctx: Context) -> ir.Table:
     turns = ctx.facts.turns
     unanswered = turns.group_by(list(CONVERSATION)).aggregate(all_answered=turns.answered.all())
     conv = conv.left_join(unanswered, list(CONVERSATION)).select(conv, "all_answered")
-    repeats = repeat_contacts(ctx).select(*CONVERSATION).mutate(repeated=True)
-    conv = conv.left_join(repeats, list(CONVERSATION)).select(
-        conv, repeated=ibis.coalesce(ibis._.repeated, False)
-    )
-    # whole points out of 70 (summed exactly), rescaled to 100 in derive()
+    # whole points out of the scorecard in use (summed exactly), rescaled to 100 in derive()
     points = (
         10 * conv.greeting.cast("int64") + 10 * conv.polite.cast("int64")
         + 10 * conv.closing.cast("int64")
         + 15 * conv.all_answered.fill_null(True).cast("int64")
         + 15 * (~conv.repeated).cast("int64")
-        + 10 * (~conv.violation).cast("int64")
     )
+    if "attitude" in scorecard():
+        points = points + 10 * (~conv.violation).cast("int64")
     return conv.mutate(qa_points=points)
 
 
@@ -222,20 +232,29 @@ def components(ctx: Context) -> list[ir.Table]:
 
 
 def derive(c: Components, ctx: Context) -> Values:
+    from kefu.qa.floors import usable
+
+    def when(verdicts: tuple[str, ...], value: float | int | None) -> float | int | None:
+        return value if usable(*verdicts) else None  # a verdict under its floor: no value
+
     return {
-        "polite_rate": ratio(c.get("polite_conversations", 0), c.get("conversations", 0)),
-        "forbidden_hits": c.get("forbidden_hits", 0),
+        "polite_rate": when(
+            ("polite",), ratio(c.get("polite_conversations", 0), c.get("conversations", 0))
+        ),
+        "forbidden_hits": when(("forbidden",), c.get("forbidden_hits", 0)),
         "offsite_hits": c.get("offsite_hits", 0),
         "policy_refusals": c.get("policy_refusals", 0),
-        "negative_emotion_rate": ratio(
-            c.get("negative_messages", 0), c.get("human_messages", 0)
+        "negative_emotion_rate": when(
+            ("agent_chat_negative",),
+            ratio(c.get("negative_messages", 0), c.get("human_messages", 0)),
         ),
-        "empathy_rate": ratio(
-            c.get("empathic_conversations", 0), c.get("upset_conversations", 0)
+        "empathy_rate": when(
+            ("upset", "empathy"),
+            ratio(c.get("empathic_conversations", 0), c.get("upset_conversations", 0)),
         ),
         "qa_score": ratio(
             None if c.get("qa_points_sum") is None
-            else c["qa_points_sum"] * 100 / sum(SCORECARD.values()),
+            else c["qa_points_sum"] * 100 / sum(scorecard().values()),
             c.get("qa_scored", 0),
         ),
     }

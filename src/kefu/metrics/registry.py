@@ -207,7 +207,8 @@ METRICS: tuple[Metric, ...] = (
            evidence="conversations", count_metric="conversations"),
     Metric("forbidden_hits", "禁用语次数", "Forbidden phrases", _D, "count", _QA,
            "human agent messages containing a forbidden phrase, a bare refusal or a "
-           "brush-off (review-set precision 1.00, recall 0.80; docs/qa.md)",
+           "brush-off; null while the verdict misses its floor on the fresh test batch "
+           "(recall 0 of 3 rude messages; docs/qa.md)",
            evidence="messages", additive=True, summary=True),
     Metric("offsite_hits", "站外交易引导", "Off-platform steering", _D, "count", _QA,
            "human agent messages steering the buyer off the platform",
@@ -215,20 +216,23 @@ METRICS: tuple[Metric, ...] = (
     Metric("policy_refusals", "婉拒次数", "Polite policy refusals", _D, "count", _QA,
            "human agent messages refusing politely with a reason (apology or reason + "
            "没办法/无法 …); not forbidden; counts only where a scheme scores it "
-           "(review-set F1 0.77; docs/qa.md)",
+           "(fresh test batch F1 0.86; docs/qa.md)",
            evidence="messages", additive=True),
     Metric("negative_emotion_rate", "负面情绪率", "Negative tone rate", _D, "ratio", _QA,
            "human agent messages judged negative / human agent messages; negative = "
            "rule-based chat verdict (hostile phrase, forbidden phrase, bare refusal, "
            "brush-off, goodbye right after a negative buyer turn), not the sentiment "
-           "model (review-set precision 1.00, Wilson 0.68-1.00; docs/qa.md)",
+           "model; null while the verdict misses its floor on the fresh test batch "
+           "(no flag there, 0 of 3 negative messages found; docs/qa.md)",
            evidence="messages"),
     Metric("empathy_rate", "共情表达率", "Empathy rate", _U, "ratio", _QA,
            "conversations with an upset buyer answered with empathy / with an upset buyer "
-           "(review-set precision: upset 0.88, empathy 0.99; docs/qa.md)",
+           "(fresh test batch: empathy precision 0.97; null while buyer upset misses its "
+           "floor there, F1 0.48; docs/qa.md)",
            evidence="conversations"),
     Metric("qa_score", "质检得分", "QA score", _U, "points", _QA,
-           "0-100, mean conversation score of the QA scorecard",
+           "0-100, mean conversation score of the QA scorecard; items whose verdicts miss "
+           "their floors (服务态度 now) are left out and the rest rescaled (docs/qa.md)",
            evidence="conversations"),
 )
 

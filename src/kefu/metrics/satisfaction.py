@@ -5,31 +5,14 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from kefu.metrics.context import Components, Context, ratio
-from kefu.metrics.facts import US_PER_S
 from kefu.metrics.result import Values
 
 
 def repeat_contacts(ctx: Context) -> ir.Table:
-    """In-period conversations after which the same buyer came back to the shop in time.
-
-    "Back" means another conversation with a buyer message, with any agent, whose
-    first message is strictly after this one's last and at most repeat_window_h later.
-    """
-    conv = ctx.facts.conversations.filter(ctx.facts.conversations.has_buyer)
-    mine = conv.filter(ctx.period.covers(conv.first_day))
-    later = conv.select(
-        later_shop=conv.shop_no, later_buyer=conv.buyer_no, later_first_us=conv.first_us
-    )
-    window_us = int(round(ctx.params.repeat_window_h * 3600 * US_PER_S))
-    return mine.semi_join(
-        later,
-        [
-            mine.shop_no == later.later_shop,
-            mine.buyer_no == later.later_buyer,
-            later.later_first_us > mine.last_us,
-            later.later_first_us <= mine.last_us + window_us,
-        ],
-    )
+    """In-period conversations after which the same buyer came back to the shop in time
+    (the conversations fact's ``repeated``, facts.with_repeats)."""
+    conv = ctx.facts.conversations
+    return conv.filter(conv.has_buyer & ctx.period.covers(conv.first_day) & conv.repeated)
 
 
 def period_ratings(ctx: Context) -> ir.Table:

@@ -205,7 +205,8 @@ def build_spark_context(con: Any, shop: SparkShop, params: MetricParams) -> Cont
     }
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
     return Context(
-        facts=build_facts(messages, gap_us, _materialiser(con)),
+        facts=build_facts(messages, gap_us, _materialiser(con),
+                          int(round(params.repeat_window_h * 3600 * US_PER_S))),
         period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), tz),
         params=params,
         agents=register("agents", agents),

@@ -34,6 +34,11 @@ def build_events(m: ir.Table, gap_us: int) -> ir.Table:
     stream = ibis.window(group_by=["shop_no", "buyer_no"],
                          order_by=["sent_us", "agent_no", "seq"])
     mark = m.is_transfer_mark if "is_transfer_mark" in m.columns else ibis.literal(False)
+    if "multi_agent" in m.columns:
+        # a buyer who only ever talks to one agent has no handover, and her marks
+        # are transfers to nobody whatever her other rows are (threads.py)
+        m = m.filter(m.multi_agent | mark)
+        mark = m.is_transfer_mark if "is_transfer_mark" in m.columns else ibis.literal(False)
     m = m.mutate(
         prev_agent=m.agent_no.lag().over(stream), prev_us=m.sent_us.lag().over(stream),
         next_agent=m.agent_no.lead().over(stream), next_us=m.sent_us.lead().over(stream),

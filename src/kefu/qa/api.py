@@ -306,7 +306,17 @@ def closing_on_complaint(
     codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
     order = np.argsort(codes, kind="stable")  # each conversation together, chat order kept
     same = codes[order][1:] == codes[order][:-1]
-    previous, current = order[:-1][same], order[1:][same]
+    return farewells_after_negative(texts, is_agent, negative, order[:-1][same], order[1:][same])
+
+
+def farewells_after_negative(
+    texts: Sequence[str | None] | pa.Array | pa.ChunkedArray,
+    is_agent: np.ndarray,
+    negative: np.ndarray,
+    previous: np.ndarray,
+    current: np.ndarray,
+) -> np.ndarray:
+    """closing_on_complaint for given (previous, current) row pairs of one conversation."""
     candidates = current[is_agent[current] & ~is_agent[previous] & negative[previous]]
     marked = np.zeros(len(is_agent), dtype=bool)
     for row in candidates.tolist():

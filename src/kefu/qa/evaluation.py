@@ -2,8 +2,10 @@
 
 See docs/qa.md, "Measured on real chats".
 
-The set is references plus labels (``tests/qa/data/jddc_labels.csv``); the
-texts are read at run time from the JDDC sample, which may not be copied.
+The set is references plus labels (``tests/qa/data/jddc_labels.csv``, halves
+``tune`` and ``held_out``, and the fresh batch ``jddc_labels_test.csv``, half
+``test``); the texts are read at run time from the JDDC sample, which may not
+be copied.
 Every labelled message carries the design weight of its stratum (inverse
 inclusion probability), so weighted precision and recall estimate the figures
 over *all* messages of the file, not over the over-sampled ones. Intervals
@@ -26,7 +28,14 @@ import numpy.typing as npt
 LABELS = ("upset", "negative", "rude", "policy_refusal", "polite", "empathy")
 """upset and negative apply to buyer rows; negative, rude, policy_refusal,
 polite and empathy to agent rows (docs/qa.md has the labelling guide)."""
-HALVES = ("tune", "held_out")
+SESSION_HALVES = ("tune", "held_out")
+"""The two halves of the first set, by a hash of the session id (half_of)."""
+HALVES = (*SESSION_HALVES, "test")
+"""Every half a labelled row may carry; ``test`` is the fresh batch, labelled
+blind and measured once (docs/qa.md, "The fresh test batch")."""
+HONEST_HALF = "test"
+"""The half whose figures the docs call honest: its errors were never read
+while the rules were written."""
 BOOTSTRAP_ROUNDS = 1000
 BOOTSTRAP_SEED = 20261201
 
@@ -88,23 +97,36 @@ def read_jddc(path: Path) -> list[ChatMessage]:
 
 
 def half_of(session_id: str) -> str:
-    """The half a session belongs to: rules were tuned on ``tune`` only."""
-    return HALVES[int(hashlib.md5(session_id.encode()).hexdigest()[:8], 16) % 2]
+    """The half of the first set a session belongs to (``tune`` or ``held_out``)."""
+    return SESSION_HALVES[int(hashlib.md5(session_id.encode()).hexdigest()[:8], 16) % 2]
 
 
-def read_labels(path: Path) -> list[LabelledMessage]:
-    """The labelled set; an empty label cell means "does not apply to this role"."""
-    rows = []
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                labels = {name: row[name] == "1" for name in LABELS if row[name] != ""}
-                rows.append(LabelledMessage(
-                    int(row["line"]), row["session_id"], row["role"], row["stratum"],
-                    row["half"], float(row["weight"]), labels,
-                ))
-            except (KeyError, ValueError) as exc:
-                raise ValueError(f"{path}, line {number}: {exc}") from exc
+def read_labels(*paths: Path) -> list[LabelledMessage]:
+    """The labelled rows of one or more files (a message may be in only one).
+
+    An empty label cell means "does not apply to this role"; ``half`` must be
+    one of HALVES.
+    """
+    rows: list[LabelledMessage] = []
+    seen: set[int] = set()
+    for path in paths:
+        with Path(path).open(encoding="utf-8", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                try:
+                    labels = {name: row[name] == "1" for name in LABELS if row[name] != ""}
+                    message = LabelledMessage(
+                        int(row["line"]), row["session_id"], row["role"], row["stratum"],
+                        row["half"], float(row["weight"]), labels,
+                    )
+                except (KeyError, ValueError) as exc:
+                    raise ValueError(f"{path}, line {number}: {exc}") from exc
+                where = f"{path}, line {number}"
+                if message.half not in HALVES:
+                    raise ValueError(f"{where}: half {message.half!r} not in {HALVES}")
+                if message.line in seen:
+                    raise ValueError(f"{where}: chat line {message.line} labelled twice")
+                seen.add(message.line)
+                rows.append(message)
     return rows
 
 
@@ -135,10 +157,11 @@ def score(
     pred = np.asarray(predicted, dtype=bool)
     weight = np.array([r.weight for r in rows], dtype=float)
     kinds = np.stack([pred & truth, pred & ~truth, ~pred & truth]).astype(float) * weight
-    # per (stratum, session) cluster sums, resampled within each stratum
+    # per (stratum, session) cluster sums, resampled within each stratum; the
+    # fresh batch was drawn apart from the first set, so its strata are its own
     clusters: dict[tuple[str, str], int] = {}
     cluster = np.array(
-        [clusters.setdefault((r.stratum, r.session_id), len(clusters)) for r in rows],
+        [clusters.setdefault((_design_stratum(r), r.session_id), len(clusters)) for r in rows],
         dtype=np.int64,
     )
     sums = np.zeros((3, len(clusters)))
@@ -168,6 +191,10 @@ def score(
         interval(boot[0]), interval(boot[1]), interval(boot[2]),
         hits, wilson(hits, int(pred.sum())), wilson(hits, int(truth.sum())),
     )
+
+
+def _design_stratum(row: LabelledMessage) -> str:
+    return f"{row.stratum} ({row.half})" if row.half == HONEST_HALF else row.stratum
 
 
 def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
@@ -237,7 +264,7 @@ def evaluate(
     verdicts: dict[str, npt.NDArray[np.bool_]] | None = None,
     rounds: int = BOOTSTRAP_ROUNDS,
 ) -> list[Score]:
-    """Scores of every check on each half and on the whole set."""
+    """Scores of every check on each half present in ``rows`` and on all rows."""
     verdicts = predict(messages) if verdicts is None else verdicts
     index = {m.line: i for i, m in enumerate(messages)}
     missing = [r.line for r in rows if r.line not in index]
@@ -247,7 +274,7 @@ def evaluate(
     for check in CHECKS:
         if check.column not in verdicts:
             continue
-        for half in (*HALVES, "all"):
+        for half in (*(h for h in HALVES if any(r.half == h for r in rows)), "all"):
             chosen = [
                 r for r in rows
                 if r.role == check.role and check.label in r.labels and half in ("all", r.half)
@@ -292,7 +319,30 @@ FLOORS = {
     ("empathy", "precision"): 0.8,
     ("polite", "f1"): 0.95,
 }
-"""The floors of kefu issue 12, on the whole labelled set (point estimates)."""
+"""The floors of kefu issue 12 (point estimates). Met on HONEST_HALF, a
+verdict may feed a quality metric; docs/qa.md says which do."""
+
+
+FLOOR_VERDICT = {
+    "buyer_upset": "upset",
+    "forbidden": "forbidden",
+    "chat_negative (buyer)": "buyer_chat_negative",
+    "chat_negative (agent)": "agent_chat_negative",
+    "empathy": "empathy",
+    "polite": "polite",
+}
+"""The verdict of kefu.qa.floors.MEETS_FLOOR that each floored check stands for."""
+
+
+def verdicts_meeting_floors(scores: Sequence[Score], half: str = HONEST_HALF) -> dict[str, bool]:
+    """verdict -> every floor of it met on ``half`` (an undefined figure, e.g. the
+    precision of a check that never fired, is not met)."""
+    met: dict[str, bool] = {}
+    for check, _measure, at, value, _floor, ok in floor_report(scores):
+        if at == half:
+            verdict = FLOOR_VERDICT[check]
+            met[verdict] = met.get(verdict, True) and ok and not np.isnan(value)
+    return met
 
 
 def floor_report(scores: Sequence[Score]) -> list[tuple[str, str, str, float, float, bool]]:

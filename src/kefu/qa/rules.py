@@ -90,19 +90,93 @@ def says_farewell(norm: str) -> bool:
     return any(word in norm for word in FAREWELLS)
 
 
-# "都四天了", "已经[数字x]天了", "好几天了": a wait counted out loud.
+_NUMBER = r"(?:\d+|\[数字x\]|[一二三四五六七八九十两几半]+|好几)"
+_SPAN = r"(?:个)?(?:天|周|星期|礼拜|月|小时)"
+# A wait counted out loud: "都四天了", "已经[数字x]天了", "今天都[数字x]号了",
+# "连续反馈[数字x]天", an impatient "要审核到啥时候", "到现在也没"; and, after
+# a number, "[数字x]天了还没发货", "两天没更新", "要好几天才到". Split in two
+# so that each pattern starts with a literal (a leading class is slow to scan).
 _COUNTED_WAIT = re.compile(
-    r"(?:都|已经|快)\s*(?:\d+|\[数字x\]|[一二三四五六七八九十两几半好]+)\s*"
-    r"(?:个)?(?:天|周|星期|礼拜|月|小时)了?"
+    rf"(?:都|已经|快)\s*{_NUMBER}\s*{_SPAN}"
+    rf"|都\s*{_NUMBER}\s*号了"
+    rf"|连续\S{{0,4}}{_NUMBER}\s*(?:天|次)"
+    r"|要\S{0,6}到(?:啥|什么)时候"
+    r"|到现在\S{0,4}(?:还|都|也)?没"
 )
+_COUNTED_BEFORE = re.compile(rf"{_NUMBER}{_SPAN}(?:了?(?:还|都|也)?没(?!时间|空|事)|才)")
+# A rhetorical "不是…吗" about what was promised or shown ("不是说今天送达嘛",
+# "页面不是说可以退吗", "不是[数字x]个吗"); A-not-A "是不是" is a question.
+_NOT_AS_PROMISED = re.compile(
+    r"(?<!是)不是(?:说|显示|已经|应该|有|可以|要|你们|明天|今天|免费|\d|\[数字x\])"
+    r"[^,.!?;:。 ]{0,12}[吗嘛么]"
+)
+# The status says done or delivered, the buyer has nothing: "显示签收了，没收到".
+_SHOWN_DONE = re.compile(r"(?:显示|怎么就|就)[^,.!?;:。 ]{0,8}(?:签收|完成|妥投|收货|确认)")
+_NOT_RECEIVED = ("没收到", "没有收到")
+# A request that states a wait as its premise ("还没派送，能改吗", "如果现在退了…"):
+# a question, not a complaint, so the waiting phrase does not count.
+_PREMISE = re.compile(r"如果|要是|能不能|可不可以|(?:能|可以)[^,.!?;:。 ]{0,8}(?:吗|么|\?)")
+# An exclamation that is not a courtesy ("不要了!", "鼠标没到!" but not "谢谢!").
+_COURTESY = (
+    "谢", "蟹蟹", "感恩", "3q", "thank", "好的", "好吧", "好了", "好滴", "你好", "您好", "再见",
+    "是的", "没有了", "没了", "没事", "客气", "辛苦", "麻烦", "祝", "不好意思", "抱歉", "拜拜",
+    "哈哈", "知道了", "明白", "收到了",
+)  # fmt: skip
+_CHEERFUL_ENDINGS = ("吧", "啦", "哟", "哈")
+_EXCLAIM_BREAKS = frozenset(",.!?;:~、…。 ")
+
+
+def _exclamation(norm: str) -> tuple[int, int] | None:
+    """The span of the first exclamation clause that is not a courtesy, if any."""
+    at = norm.find("!")
+    while at != -1:
+        start = at
+        while start > 0 and norm[start - 1] not in _EXCLAIM_BREAKS:
+            start -= 1
+        clause = norm[start:at]
+        if (
+            len(clause) >= 2
+            and not clause.endswith(_CHEERFUL_ENDINGS)
+            and not any(word in clause and "不" + word not in clause for word in _COURTESY)
+        ):
+            return start, at + 1
+        at = norm.find("!", at + 1)
+    return None
+
+
+def _premise_only(norm: str, hits: list[Hit]) -> list[Hit]:
+    """Drop waiting phrases that are the premise of a question ("还没发货，可以退吗")."""
+    if not any(h.check == "buyer_waiting" for h in hits) or not _PREMISE.search(norm):
+        return hits
+    return [h for h in hits if h.check != "buyer_waiting"]
+
+
+_BUYER_UPSET_CHECKS = frozenset({"buyer_upset", "buyer_waiting", "buyer_urgent"})
 
 
 def buyer_rules(norm: str, hits: list[Hit]) -> list[Hit]:
     """The hits of a buyer message after the message-level rules."""
-    kept = list(hits)
-    if not any(h.check in ("buyer_upset", "buyer_waiting") for h in kept):
-        match = _COUNTED_WAIT.search(norm)
+    kept = _premise_only(norm, hits) if hits else hits
+    checks = {h.check for h in kept} if kept else set()
+    found: list[Hit] = []
+    if "不是" in norm:
+        match = _NOT_AS_PROMISED.search(norm)
         if match:
-            kept.append(Hit(match.start(), match.end(), "buyer_waiting", "counted wait"))
-            kept.sort()
-    return kept
+            found.append(Hit(match.start(), match.end(), "buyer_upset", "not as promised"))
+    if "收到" in norm and any(word in norm for word in _NOT_RECEIVED):
+        match = _SHOWN_DONE.search(norm)
+        if match:
+            found.append(Hit(match.start(), match.end(), "buyer_upset", "shown done, not received"))
+    if not found and "buyer_upset" not in checks and "buyer_waiting" not in checks and not (
+        "如果" in norm or "要是" in norm  # a wait supposed, not suffered
+    ):
+        match = _COUNTED_WAIT.search(norm)
+        if not match and ("没" in norm or "才" in norm):
+            match = _COUNTED_BEFORE.search(norm)
+        if match:
+            found.append(Hit(match.start(), match.end(), "buyer_waiting", "counted wait"))
+    if "!" in norm and not found and checks.isdisjoint(_BUYER_UPSET_CHECKS):
+        span = _exclamation(norm)
+        if span:
+            found.append(Hit(span[0], span[1], "buyer_urgent", "exclamation"))
+    return sorted(kept + found) if found else kept
