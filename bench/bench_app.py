@@ -17,15 +17,18 @@ restarted: every cache is empty when timing starts (the sign-ins are kept).
 
 1. **Cold**: every distinct page once, one request at a time, on the fresh server: the
    first view of each page, nothing kept yet (only what an earlier page of the same
-   agent left in the drill-down session, as for a real reader).
+   agent left in the drill-down session, as for a real reader, and what every worker
+   reads at start, kefu.app.main.warm: its time is printed as "ready after").
 2. **Under load**: all clients at once, --requests rounds each, back to back, no pause.
-   Every request counts. The server marks each response as a kept page (hit) or not
-   (miss: with N workers each process keeps its own pages, so a page can be new to
-   the worker that answers); misses under load are shown apart as well.
+   Every request counts; the steady state (after each client's first round) is printed
+   too. The server marks each response as a kept page (hit) or not (miss: with N
+   workers each process keeps its own pages, so a page can be new to the worker that
+   answers); misses under load are shown apart as well, and p95 by round.
 
-Prints p50/p95/max of each page kind in both phases and of the two groups the issue
-sets goals for: dashboards (p95 < 150 ms) and drill-down (p95 < 400 ms), the load
-average and the CPU seconds the clients themselves used (they share the machine).
+Prints p50/p95/max of each page kind and of the two groups the issue sets goals for:
+dashboards (p95 < 150 ms) and drill-down (p95 < 400 ms), the server's CPU time per
+request, the CPU the clients themselves used (they share the machine) and the load
+average.
 """
 
 from __future__ import annotations
