@@ -26,6 +26,7 @@ from kefu.metrics.clock import message_columns, with_day_cutoff
 from kefu.metrics.context import LEVELS, Components, Context
 from kefu.metrics.facts import US_PER_S, Period, build_facts
 from kefu.metrics.filters import filtered
+from kefu.metrics.flag_bits import QA_BITS, QA_FLAGS
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY, METRICS, QUALITY_KEYS
 from kefu.metrics.result import MetricsResult, Values
@@ -213,7 +214,7 @@ def prepare_messages(
         "row_no": arranged(pa.array(np.arange(messages.num_rows, dtype=np.int32))),
     }
     if extra is not None:
-        columns.update(_arranged_extra(extra, order))
+        columns.update(_arranged_extra(extra, order, pack=gap_us is not None))
     if gap_us is None:
         columns["ordinal"] = ordinal  # facts.add_thread_order sorts by it
         return pa.table(columns)
@@ -228,22 +229,19 @@ def prepare_messages(
     return pa.table(columns)
 
 
-def _arranged_extra(extra: pa.Table, order: pa.Array | None) -> dict[str, Any]:
-    """The extra columns in row order ``order``; the boolean ones (the checks' flags)
-    travel packed as bits of one integer: one take instead of one per flag."""
-    flags = [n for n in extra.column_names if pa.types.is_boolean(extra.schema.field(n).type)
-             and extra.column(n).null_count == 0]
+def _arranged_extra(extra: pa.Table, order: pa.Array | None, pack: bool) -> dict[str, Any]:
+    """The extra columns in row order ``order``; with ``pack``, the checks' flags as
+    the bits of one integer (flag_bits.py): one take and one column instead of eleven."""
+    names = [f"qa_{n}" for n in QA_FLAGS]
+    packable = pack and all(n in extra.column_names and extra.column(n).null_count == 0
+                            for n in names)
     out = {n: extra.column(n) if order is None else pc.take(extra.column(n), order)
-           for n in extra.column_names if n not in flags}
-    if order is None or len(flags) < 2 or len(flags) > 63:
-        out.update({n: extra.column(n) if order is None else pc.take(extra.column(n), order)
-                    for n in flags})
-        return out
-    packed = np.zeros(extra.num_rows, dtype=np.int64)
-    for bit, name in enumerate(flags):
-        packed |= _numpy(extra.column(name)).astype(np.int64) << bit
-    moved = packed[np.asarray(order)]
-    out.update({name: pa.array((moved >> bit) & 1 == 1) for bit, name in enumerate(flags)})
+           for n in extra.column_names if not (packable and n in names)}
+    if packable:
+        bits = np.zeros(extra.num_rows, dtype=np.int32)
+        for bit, name in enumerate(names):
+            bits |= _numpy(extra.column(name)).astype(np.int32) << bit
+        out[QA_BITS] = pa.array(bits if order is None else bits[np.asarray(order)])
     return out
 
 

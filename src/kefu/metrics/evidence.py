@@ -21,6 +21,7 @@ from kefu.metrics.context import Context
 from kefu.metrics.engine import Encoding, build_context, connect, for_period
 from kefu.metrics.facts import CONVERSATION
 from kefu.metrics.filters import filtered
+from kefu.metrics.flag_bits import has_flags, unpacked
 from kefu.metrics.params import MetricParams
 from kefu.metrics.registry import BY_KEY, METRICS
 
@@ -34,7 +35,7 @@ def _conversations(ctx: Context) -> ir.Table:
         conv, first_response_s=first.response_s
     )
     out = conv.left_join(repeats, list(CONVERSATION)).select(conv, "repeat_contact")
-    if "qa_polite" in ctx.facts.messages.columns:
+    if has_flags(ctx.facts.messages):
         from kefu.metrics.quality import conversation_checks
 
         checks = conversation_checks(ctx).select(
@@ -49,7 +50,7 @@ def _conversations(ctx: Context) -> ir.Table:
 
 def _messages(ctx: Context) -> ir.Table:
     m = service.messages(ctx)
-    return m.filter(m.is_buyer | m.is_human)
+    return unpacked(m.filter(m.is_buyer | m.is_human))
 
 
 def _conversions(ctx: Context) -> ir.Table:

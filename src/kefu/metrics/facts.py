@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from kefu.metrics.flag_bits import flag, has_flags
+
 US_PER_S = 1_000_000
 US_PER_DAY = 86_400 * US_PER_S
 
@@ -101,13 +103,14 @@ def build_conversations(m: ir.Table, repeat_window_us: int | None = None) -> ir.
     """One row per conversation; with the checks' flags, what they found in it
     (kefu.metrics.quality), and with a repeat window, whether the buyer came back."""
     checks = {}
-    if "qa_polite" in m.columns:
+    if has_flags(m):
         human = m.is_human
+        violation = flag(m, "forbidden") | flag(m, "offsite") | flag(m, "chat_negative")
         checks = {
-            "qa_polite": (human & m.qa_polite).any(),
-            "qa_greeting": (human & m.qa_greeting).any(),
-            "qa_closing": (human & m.qa_closing).any(),
-            "qa_violation": (human & (m.qa_forbidden | m.qa_offsite | m.qa_chat_negative)).any(),
+            "qa_polite": (human & flag(m, "polite")).any(),
+            "qa_greeting": (human & flag(m, "greeting")).any(),
+            "qa_closing": (human & flag(m, "closing")).any(),
+            "qa_violation": (human & violation).any(),
         }
     conv = m.group_by(list(CONVERSATION)).aggregate(
         agent_no=m.agent_no.min(),

@@ -24,15 +24,13 @@ import pyarrow.compute as pc
 from kefu.metrics import service
 from kefu.metrics.context import Components, Context, ratio
 from kefu.metrics.facts import CONVERSATION
+from kefu.metrics.flag_bits import QA_FLAGS, flag
 from kefu.metrics.result import Values
 
 if TYPE_CHECKING:
     from kefu.qa import Lexicons
 
-FLAGS = (
-    "polite", "greeting", "closing", "forbidden", "offsite", "negative", "upset", "empathy",
-    "policy_refusal", "brush_off", "chat_negative",
-)
+FLAGS = QA_FLAGS
 
 # The default automatic scorecard (docs/metrics.md): items with points, each fed
 # by automatic checks; items that need a human reviewer (专业知识) are left out
@@ -87,28 +85,11 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
     brush-off: forbidden, brush_off and chat_negative. Keys and order are integers
     (one numpy sort), and only the few candidate rows have their text read.
     """
-    from kefu.qa.api import CONTEXT_FLAGS, farewells_after_negative
+    from kefu.qa.api import CONTEXT_FLAGS
 
-    human, checked = checked_roles(messages)
-    rows = _numpy(pc.indices_nonzero(checked)).astype(np.int64)
-    if len(rows) == 0:
+    positions = _marked_in_context(flags, messages)
+    if len(positions) == 0:
         return flags
-    key = conversation_keys(messages)[rows]
-    sent = _numpy(pc.cast(messages.column("sent_at"), pa.int64()))[rows]
-    ordinal = _numpy(messages.column("ordinal"))[rows]
-    sort = np.lexsort((ordinal, sent, key))
-    order = rows[sort]
-    negative = _numpy(flags.column("qa_chat_negative")).astype(bool)[order]
-    in_order = key[sort]
-    # rows are in conversation order already: pairs are neighbours of one conversation
-    after = np.flatnonzero(in_order[1:] == in_order[:-1]) + 1
-    marked = farewells_after_negative(
-        _InOrder(messages.column("content"), order),
-        _numpy(human).astype(bool)[order], negative, after - 1, after,
-    )
-    if not marked.any():
-        return flags
-    positions = order[marked]
     for name in CONTEXT_FLAGS:
         column = _numpy(flags.column(f"qa_{name}")).astype(bool).copy()
         column[positions] = True
@@ -116,6 +97,46 @@ def with_context(flags: pa.Table, messages: pa.Table) -> pa.Table:
             flags.column_names.index(f"qa_{name}"), f"qa_{name}", pa.array(column)
         )
     return flags
+
+
+def _marked_in_context(flags: pa.Table, messages: pa.Table) -> np.ndarray[Any, Any]:
+    """Rows (of ``messages``) the conversation rule marks.
+
+    Only conversations with a negative buyer message can have a mark, so only
+    their rows are put in order: the rows of the buyers, and of the
+    conversation_ids, that have one (every row of such a conversation is among
+    them, whichever of the two keys it has).
+    """
+    from kefu.qa.api import farewells_after_negative
+
+    human, checked = checked_roles(messages)
+    negative_buyer = pc.and_(flags.column("qa_chat_negative"), pc.equal(messages.column("sender"),
+                                                                        "buyer"))
+    if not pc.any(negative_buyer).as_py():
+        return np.zeros(0, dtype=np.int64)
+    involved = pc.fill_null(pc.is_in(messages.column("buyer_id"), value_set=pc.unique(
+        pc.filter(messages.column("buyer_id"), negative_buyer))), False)
+    conversation = messages.column("conversation_id")
+    tagged = pc.drop_null(pc.unique(pc.filter(conversation, negative_buyer)))
+    if len(tagged):
+        involved = pc.or_(involved, pc.fill_null(pc.is_in(conversation, value_set=tagged), False))
+    rows = _numpy(pc.indices_nonzero(pc.and_(involved, checked))).astype(np.int64)
+    subset = messages.select(["conversation_id", "shop_id", "buyer_id"]).take(rows)
+    key = conversation_keys(subset)
+    sent = _numpy(pc.cast(messages.column("sent_at"), pa.int64()))[rows]
+    ordinal = _numpy(messages.column("ordinal"))[rows]
+    sort = np.lexsort((ordinal, sent, key))
+    order = rows[sort]
+    in_order = key[sort]
+    # rows are in conversation order now: pairs are neighbours of one conversation
+    after = np.flatnonzero(in_order[1:] == in_order[:-1]) + 1
+    marked = farewells_after_negative(
+        _InOrder(messages.column("content"), order),
+        _numpy(human).astype(bool)[order],
+        _numpy(flags.column("qa_chat_negative")).astype(bool)[order], after - 1, after,
+    )
+    positions: np.ndarray[Any, Any] = order[marked]
+    return positions
 
 
 def conversation_keys(messages: pa.Table) -> np.ndarray[Any, Any]:
@@ -194,8 +215,8 @@ def empathy_conversations(ctx: Context) -> ir.Table:
     """Conversations with an upset buyer, and whether empathy followed within 2 human replies."""
     m = ctx.facts.messages
     # human_no: human agent messages so far in the conversation (facts.py)
-    upset = m.filter(m.is_buyer & m.qa_upset).select(*CONVERSATION, before=m.human_no)
-    empathic = m.filter(m.is_human & m.qa_empathy).select(
+    upset = m.filter(m.is_buyer & flag(m, "upset")).select(*CONVERSATION, before=m.human_no)
+    empathic = m.filter(m.is_human & flag(m, "empathy")).select(
         *[m[c].name(f"e_{c}") for c in CONVERSATION], k=m.human_no
     )
     pairs = upset.join(
@@ -223,10 +244,10 @@ def components(ctx: Context) -> list[ir.Table]:
             qa_scored=conv.count(),
         ),
         m.group_by("agent_no").aggregate(
-            forbidden_hits=m.qa_forbidden.sum().cast("int64"),
-            offsite_hits=m.qa_offsite.sum().cast("int64"),
-            policy_refusals=m.qa_policy_refusal.sum().cast("int64"),
-            negative_messages=m.qa_chat_negative.sum().cast("int64"),
+            forbidden_hits=flag(m, "forbidden").sum().cast("int64"),
+            offsite_hits=flag(m, "offsite").sum().cast("int64"),
+            policy_refusals=flag(m, "policy_refusal").sum().cast("int64"),
+            negative_messages=flag(m, "chat_negative").sum().cast("int64"),
         ),
     ]
 
