@@ -253,7 +253,7 @@ def test_qa_page_lists_the_hits_stored_with_the_run_cut_to_the_reader(world: Wor
     ])
     dave = get(world, "dave", f"/runs/{world.published}/qa").text  # both shops
     assert "stored-hit-alice" in dave and "stored-hit-other" in dave
-    assert re.search(r"<p>2 [^<]*</p>", dave)  # "2 rows"
+    assert re.search(r"<p class=\"hit-count\">2 [^<]*</p>", dave)  # "2 rows"
     erin = get(world, "erin", f"/runs/{world.published}/qa").text  # 旗舰店 only
     assert "stored-hit-alice" in erin and "stored-hit-other" not in erin
     rows = xlsx_rows(get(world, "erin", f"/runs/{world.published}/export/qa/hits.xlsx"))

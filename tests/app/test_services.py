@@ -22,3 +22,51 @@ def test_evaluate_reports_progress_and_returns_the_evaluation_and_its_manifest(
     assert [a["total"] for a in result["agents"]] == [a["total"] for a in evaluation["agents"]]
     assert manifest["start"] == "2024-06-01" and manifest["scheme"]["name"]
     assert set(manifest["inputs"]) >= {"agents", "messages"}
+
+
+def test_an_agents_rows_are_the_rows_of_its_own_query(workspace: Path) -> None:
+    """Drill-down reads every agent's rows once and slices one agent's: the same rows as
+    `kefu evidence --agent`, for every metric with rows, an unknown agent none."""
+    from kefu.analysis import Analysis, analysis_options
+    from kefu.metrics.registry import METRICS
+
+    tz = "Asia/Shanghai"
+    services.close_facts()
+    with Analysis(workspace, analysis_options(tz=tz)) as analysis:
+        agents = sorted(set(analysis.evidence("reply_rate", START, END)
+                            .column("agent_id").to_pylist()))
+        compared = 0
+        for metric in (m.key for m in METRICS if not m.shop_only):
+            for agent in agents[:2]:
+                try:
+                    alone = analysis.evidence(metric, START, END, agent)
+                except ValueError:
+                    continue  # no rows for this metric here (e.g. a table not given)
+                sliced = services.evidence(workspace, tz, metric, START, END, agent)
+                assert sliced.total == alone.num_rows, (metric, agent)
+                # the same rows; rows of the same instant may come in another order
+                assert sorted(map(repr, sliced.rows)) == sorted(
+                    map(repr, services.evidence_rows_of(alone))), (metric, agent)
+                compared += 1
+        assert compared > 60
+        assert services.evidence(workspace, tz, "reply_rate", START, END, "nobody").total == 0
+    services.close_facts()
+
+
+def test_warm_reads_the_chat_rows_so_a_first_chat_queries_nothing(
+        workspace: Path, monkeypatch: Any) -> None:
+    from kefu.analysis import Analysis
+
+    tz = "Asia/Shanghai"
+    services.close_facts()
+    services.open_facts(workspace, tz)
+    services.warm_drill_down(workspace, tz, [(START, END)])
+    queried: list[str] = []
+    real = Analysis.evidence
+    monkeypatch.setattr(Analysis, "evidence", lambda self, metric, *a: (
+        queried.append(metric), real(self, metric, *a))[1])
+    turns = services.evidence(workspace, tz, "avg_response_s", START, END, "旗舰店:小美")
+    buyer = next(r["buyer_id"] for r in turns.rows if r.get("answered"))
+    found = services.conversations(workspace, tz, "旗舰店:小美", buyer, START, END)
+    assert found and found[0]["messages"] and queried == []
+    services.close_facts()
