@@ -196,6 +196,23 @@ def test_director_of_one_shop_sees_only_that_shops_kpis_and_agents(world: World)
     assert all("专卖店" not in str(r[2]) for r in hits[1:])
 
 
+def test_director_of_one_shop_sees_only_that_shops_triggers(world: World,
+                                                           evaluation: dict) -> None:
+    fired = evaluation["triggers"]
+    other = [t for t in fired if t["scope"] == "shop" and t["scope_id"] != "旗舰店"]
+    assert other, "the demo should fire a trigger in 专卖店 for this test to mean anything"
+    rows = xlsx_rows(get(world, "erin", f"/runs/{world.published}/export/director/"
+                                        "triggers.xlsx"))
+    scopes = {r[2] for r in rows[1:]}
+    assert "专卖店" not in scopes
+    mine = {t["scope_id"] for t in fired if t["scope"] == "shop" and t["scope_id"] == "旗舰店"}
+    assert scopes == mine
+    # gina directs both shops: every trigger
+    rows = xlsx_rows(get(world, "gina", f"/runs/{world.published}/export/director/"
+                                        "triggers.xlsx"))
+    assert len(rows) - 1 == len(fired)
+
+
 def test_admin_sees_no_dashboard(world: World) -> None:
     for path in (f"/runs/{world.published}/director", f"/runs/{world.published}/qa",
                  f"/runs/{world.published}/agents/{A}/card.pdf",

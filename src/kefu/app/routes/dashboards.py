@@ -62,7 +62,9 @@ def _director_board(request: Request, user: User, run: Run, lang: str,
     permissions.require(user, Action.director_board)
     view = permissions.run_view(user, run)
     trend = permissions.trend_view(user, run)
-    result = stored_runs.of(run).result or {}
+    # the stored result cut to what the user may see (triggers of other shops are not)
+    result = {**(stored_runs.of(run).result or {}),
+              "triggers": permissions.triggers_view(user, run)}
     shop_kpis, alerts = dash.kpi_table(result, trend, "shop", lang)
     team_kpis, _ = dash.kpi_table(result, trend, "team", lang)
     keys = dash.kpi_keys(result)
