@@ -160,9 +160,6 @@ class Analysis:
                 for file in shop.files:
                     self.inputs.setdefault(file.table, []).append(
                         {"file": file.source, "sha256": None, "bytes": file.size})
-            if "shifts" in self.inputs:
-                self.warnings.append(
-                    "the shifts table is not read on the cluster yet: late_starts is null")
             self._context = build_spark_context(self._con, shop, o.params)
             self.dataset = summary_dataset(shop)
         except BaseException:
