@@ -70,3 +70,27 @@ def test_warm_reads_the_chat_rows_so_a_first_chat_queries_nothing(
     found = services.conversations(workspace, tz, "旗舰店:小美", buyer, START, END)
     assert found and found[0]["messages"] and queried == []
     services.close_facts()
+
+
+def test_a_chat_that_began_before_the_period_still_opens_from_its_hit(workspace: Path) -> None:
+    """A hit on the period's first day links to its conversation, which may have begun
+    the evening before: the chat page finds it by looking back (services.LOOK_BACK_DAYS)."""
+    import datetime as dt
+
+    tz = "Asia/Shanghai"
+    services.close_facts()
+    convs = services.evidence(workspace, tz, "conversations", START, END, None).rows
+    def day_of(at: Any) -> dt.date:
+        return dt.date.fromisoformat(str(at)[:10])
+
+    crossing = next(c for c in convs
+                    if day_of(c["last_at"]) > day_of(c["first_at"]) and c["conv_no"])
+    day = day_of(crossing["last_at"])  # the conversation runs into this day
+    found = services.conversations(workspace, tz, crossing["agent_id"], crossing["buyer_id"],
+                                   day, END, crossing["conv_no"])
+    assert [c["conv_no"] for c in found] == [crossing["conv_no"]]
+    times = [m["at"] for m in found[0]["messages"]]
+    assert any(t.startswith(str(day)) for t in times)  # its messages of the new period
+    assert any(t < str(day) for t in times)  # and those from before it began
+    assert dt.date.fromisoformat(found[0]["first_at"][:10]) < day
+    services.close_facts()

@@ -536,6 +536,10 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
 
     convs = _rows_behind(workspace, tz, CHAT_ROWS[0], start, end, agent_id)
     turns = _rows_behind(workspace, tz, CHAT_ROWS[1], start, end, agent_id)
+    if conv_no is not None and not _has_conversation(convs, buyer_id, conv_no):
+        # a conversation a hit of the period links to may have started before it
+        start, convs = _started_before(workspace, tz, agent_id, buyer_id, conv_no, start)
+        turns = _rows_behind(workspace, tz, CHAT_ROWS[1], start, end, agent_id)
     with _SESSION_LOCK:
         msgs = _session(workspace, tz).dataset.messages  # immutable: read outside the lock
     mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
@@ -563,6 +567,30 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
         out.append({**{k: _plain(v) for k, v in conv.items()}, "messages": messages})
     _scan_pieces([m for c in out for m in c["messages"]])
     return out
+
+
+LOOK_BACK_DAYS = 7
+"""How far before a period the chat page looks for a conversation that runs into it."""
+
+
+def _has_conversation(convs: Any, buyer_id: str, conv_no: int) -> bool:
+    import pyarrow.compute as pc
+
+    return bool(pc.any(pc.and_(pc.equal(convs.column("buyer_id"), buyer_id),
+                               pc.equal(convs.column("conv_no"), conv_no))).as_py())
+
+
+def _started_before(workspace: Path, tz: str, agent_id: str, buyer_id: str, conv_no: int,
+                    start: dt.date) -> tuple[dt.date, Any]:
+    """(the day, its conversations) before ``start`` (at most LOOK_BACK_DAYS, nearest
+    first) on which the buyer's conversation conv_no began; else the furthest day."""
+    day, convs = start, None
+    for _ in range(LOOK_BACK_DAYS):
+        day -= dt.timedelta(days=1)
+        convs = _rows_behind(workspace, tz, CHAT_ROWS[0], day, day, agent_id)
+        if _has_conversation(convs, buyer_id, conv_no):
+            break
+    return day, convs
 
 
 HIT_CHECKS = ("forbidden", "offsite", "negative", "upset_no_empathy")
