@@ -109,8 +109,12 @@ def main() -> int:
                 if ok:
                     results[name] = json.loads(out.read_text())
             agents = {k: v["agents"] for k, v in results.items()}
-            same = all(a == next(iter(agents.values())) for a in agents.values())
-            print(f"{n:>11,} results equal across engines: {same}", flush=True)
+            first = next(iter(agents.values()), {})
+            differ = sorted({f"{name}:{metric}" for name, a in agents.items()
+                             for agent, values in a.items() for metric, value in values.items()
+                             if first.get(agent, {}).get(metric) != value})
+            print(f"{n:>11,} results equal across engines: {not differ}"
+                  + (f" (differ: {', '.join(differ[:10])})" if differ else ""), flush=True)
     return 0 if all(r[4] for r in rows) else 1
 
 

@@ -404,7 +404,7 @@ def whatif(
     a, b = checked(lambda: (load_scheme(scheme), load_scheme(scheme_b)))
     with open_analysis(data, options) as analysis:
         result = checked(lambda: analysis.whatif(a, b, first, last, manual, history))
-    write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+    write_output(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n", out)
 
 
 @app.command("import")
@@ -475,7 +475,7 @@ def training(
     sch = checked(lambda: load_scheme(scheme))
     with open_analysis(data, options) as analysis:
         result = checked(lambda: analysis.training(sch, first, last, manual, history))
-    write_output(json.dumps(result, ensure_ascii=False, indent=2) + "\n", out)
+    write_output(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n", out)
 
 
 class TrendBy(StrEnum):

@@ -125,7 +125,7 @@ def test_a_scheme_with_params_is_evaluated_under_them(folder: Path, tmp_path: Pa
         plain = analysis.evaluate("presale", *JUNE).to_json_dict()
         own = analysis.evaluate(scheme, *JUNE).to_json_dict()
         default_metrics = analysis.metrics(*JUNE)
-        compared = analysis.whatif("presale", scheme, *JUNE)
+        compared = analysis.whatif("presale", scheme, *JUNE).to_json_dict()
     totals = {a["agent_id"]: (a["total_a"], a["total_b"]) for a in compared["agents"]}
     own_totals = {a["agent_id"]: a["total"] for a in own["agents"]}
     for a in plain["agents"]:  # each scheme under its own params

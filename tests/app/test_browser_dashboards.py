@@ -52,6 +52,31 @@ def test_qa_inspector_opens_a_hit_and_sees_the_span_highlighted(
     assert page.errors == []
 
 
+def test_qa_inspector_pages_through_the_hits_with_htmx(
+        browser: Any, server: str, world: World, shots: Path) -> None:  # noqa: F811
+    from tests.app.test_page_cache import _hits, _store
+
+    _store(world, _hits(250))
+    page = sign_in(browser, server, "dave")
+    page.goto(f"{server}/runs/{world.published}/qa?check=forbidden")
+    count = page.locator("p.hit-count")
+    assert count.inner_text() == "125 行 · 显示第 1–100 行 · 第 1 / 2 页"
+    assert page.locator("table.hits tbody tr").count() == 100
+    assert charts_drawn(page) == 1
+    page.screenshot(path=str(shots / "dash-qa-page1.png"), full_page=False)
+    page.click("nav.pager a[rel=next]")  # htmx swaps the list, the address follows
+    page.wait_for_url(f"{server}/runs/{world.published}/qa?check=forbidden&page=2")
+    assert count.inner_text() == "125 行 · 显示第 101–125 行 · 第 2 / 2 页"
+    assert page.locator("table.hits tbody tr").count() == 25
+    assert page.locator("table.hits tbody tr").first.inner_text().endswith("hit-200")
+    assert page.locator("select[name=check]").input_value() == "forbidden"  # kept
+    page.screenshot(path=str(shots / "dash-qa-page2.png"), full_page=True)
+    page.click("nav.pager a[rel=prev]")
+    page.wait_for_url(f"{server}/runs/{world.published}/qa?check=forbidden&page=1")
+    assert count.inner_text().startswith("125 行 · 显示第 1–100 行")
+    assert page.errors == []
+
+
 def test_director_and_lead_dashboards_render_charts_in_chinese_and_english(
         browser: Any, server: str, world: World, shots: Path) -> None:  # noqa: F811
     page = sign_in(browser, server, "gina")

@@ -196,6 +196,23 @@ def test_director_of_one_shop_sees_only_that_shops_kpis_and_agents(world: World)
     assert all("专卖店" not in str(r[2]) for r in hits[1:])
 
 
+def test_director_of_one_shop_sees_only_that_shops_triggers(world: World,
+                                                           evaluation: dict) -> None:
+    fired = evaluation["triggers"]
+    other = [t for t in fired if t["scope"] == "shop" and t["scope_id"] != "旗舰店"]
+    assert other, "the demo should fire a trigger in 专卖店 for this test to mean anything"
+    rows = xlsx_rows(get(world, "erin", f"/runs/{world.published}/export/director/"
+                                        "triggers.xlsx"))
+    scopes = {r[2] for r in rows[1:]}
+    assert "专卖店" not in scopes
+    mine = {t["scope_id"] for t in fired if t["scope"] == "shop" and t["scope_id"] == "旗舰店"}
+    assert scopes == mine
+    # gina directs both shops: every trigger
+    rows = xlsx_rows(get(world, "gina", f"/runs/{world.published}/export/director/"
+                                        "triggers.xlsx"))
+    assert len(rows) - 1 == len(fired)
+
+
 def test_admin_sees_no_dashboard(world: World) -> None:
     for path in (f"/runs/{world.published}/director", f"/runs/{world.published}/qa",
                  f"/runs/{world.published}/agents/{A}/card.pdf",
@@ -253,7 +270,7 @@ def test_qa_page_lists_the_hits_stored_with_the_run_cut_to_the_reader(world: Wor
     ])
     dave = get(world, "dave", f"/runs/{world.published}/qa").text  # both shops
     assert "stored-hit-alice" in dave and "stored-hit-other" in dave
-    assert re.search(r"<p>2 [^<]*</p>", dave)  # "2 rows"
+    assert re.search(r"<p class=\"hit-count\">2 [^<]*</p>", dave)  # "2 rows"
     erin = get(world, "erin", f"/runs/{world.published}/qa").text  # 旗舰店 only
     assert "stored-hit-alice" in erin and "stored-hit-other" not in erin
     rows = xlsx_rows(get(world, "erin", f"/runs/{world.published}/export/qa/hits.xlsx"))

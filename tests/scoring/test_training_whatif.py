@@ -79,7 +79,7 @@ def test_whatif_reports_rank_grade_and_pay_changes() -> None:
             }
         )
 
-    out = whatif(src, two(0.5, 0.5), two(0.8, 0.2), *JUNE)
+    out = whatif(src, two(0.5, 0.5), two(0.8, 0.2), *JUNE).to_json_dict()
     assert out["summary"] == {
         "agents": 2,
         "rank_changes": 2,

@@ -35,9 +35,10 @@ from kefu.metrics.filters import apply_filters, empty_report, report_for
 from kefu.options import AnalysisOptions
 from kefu.scoring.evaluate import Evaluation, evaluate
 from kefu.scoring.reported import FilledSource, folder_source, has_messages
+from kefu.scoring.results import TrainingReport, training_report
 from kefu.scoring.scheme import Scheme, load_scheme
 from kefu.scoring.sources import DatasetSource, Manual, Source, load_history, load_manual
-from kefu.scoring.whatif import whatif
+from kefu.scoring.whatif import Comparison, whatif
 
 History = dict[tuple[dt.date, dt.date], dict[str, Any]]
 
@@ -159,9 +160,6 @@ class Analysis:
                 for file in shop.files:
                     self.inputs.setdefault(file.table, []).append(
                         {"file": file.source, "sha256": None, "bytes": file.size})
-            if "shifts" in self.inputs:
-                self.warnings.append(
-                    "the shifts table is not read on the cluster yet: late_starts is null")
             self._context = build_spark_context(self._con, shop, o.params)
             self.dataset = summary_dataset(shop)
         except BaseException:
@@ -258,13 +256,13 @@ class Analysis:
         end: dt.date,
         manual: Manual | Path | None = None,
         history: History | Path | None = None,
-    ) -> dict[str, Any]:
+    ) -> Comparison:
         """Both schemes on the same facts: rank and grade changes, pay difference."""
         a, b = _scheme(scheme_a), _scheme(scheme_b)
         out = whatif(self._source_for(a), a, b, start, end, _manual(manual), _history(history),
                      source_b=self._source_for(b))
-        out["warnings"] = self.warnings + out["warnings"]
-        out["manifest"] = self.manifest(start, end).to_json_dict()
+        out.warnings = self.warnings + out.warnings
+        out.manifest = self.manifest(start, end).to_json_dict()
         return out
 
     def training(
@@ -274,17 +272,9 @@ class Analysis:
         end: dt.date,
         manual: Manual | Path | None = None,
         history: History | Path | None = None,
-    ) -> dict[str, Any]:
+    ) -> TrainingReport:
         """Each agent's training plan and the follow-up of last period's plan."""
-        full = self.evaluate(scheme, start, end, manual, history).to_json_dict()
-        keep = ("agent_id", "name", "team", "total", "prev_total", "training", "follow_up")
-        return {
-            **{k: full[k] for k in ("start", "end", "prev_start", "prev_end")},
-            "agents": [{k: a[k] for k in keep} for a in full["agents"]],
-            "teams": full["teams"],
-            "warnings": full["warnings"],
-            "manifest": full["manifest"],
-        }
+        return training_report(self.evaluate(scheme, start, end, manual, history))
 
     def manifest(
         self,

@@ -99,9 +99,9 @@ def serve(
     else:
         _first_admin(app.state.db)
     if workers == 1:
-        from kefu.app import services
+        from kefu.app.main import warm
 
-        services.open_facts(settings.workspace, settings.tz)  # not on the first drill-down
+        warm(app)  # not on the first views
         uvicorn.run(app, host=host, port=port)
         return
     _serve_workers(settings, host, port, workers)

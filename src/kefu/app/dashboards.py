@@ -451,10 +451,10 @@ def hits_table(hits: list[dict[str, Any]], names: dict[str, str], run_id: int,
 
 
 def hits_chart(hits: list[dict[str, Any]], names: dict[str, str], lang: str) -> Chart:
-    agents = sorted({h["agent_id"] for h in hits})
-    series = [{"name": _t(f"check.{c}", lang),
-               "data": [sum(1 for h in hits if h["agent_id"] == a and h["check"] == c)
-                        for a in agents]} for c in services.HIT_CHECKS]
+    counts = Counter((h["agent_id"], h["check"]) for h in hits)
+    agents = sorted({a for a, _ in counts})
+    series = [{"name": _t(f"check.{c}", lang), "data": [counts[(a, c)] for a in agents]}
+              for c in services.HIT_CHECKS]
     return Chart("hits", _t("qa_hits", lang), "bar", [names.get(a, a) for a in agents], series)
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, joinedload
 
 from kefu.app import security
 from kefu.app.i18n import LANG_COOKIE, LANGS
 from kefu.app.models import User, WebSession
 from kefu.app.settings import Settings
+
+T = TypeVar("T")
 
 
 class LoginRequired(Exception):
@@ -31,7 +34,7 @@ def get_db(request: Request) -> Iterator[Session]:
 DbDep = Annotated[Session, Depends(get_db)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:  # async: no thread for a lookup
     settings: Settings = request.app.state.settings
     return settings
 
@@ -47,6 +50,12 @@ def get_lang(request: Request) -> str:
 LangDep = Annotated[str, Depends(get_lang)]
 
 
+def wants_fragment(request: Request) -> bool:
+    """htmx asks for a part of a page (not when it restores a whole page from history)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
 @dataclass
 class Signed:
     user: User
@@ -56,7 +65,9 @@ class Signed:
 def get_signed(request: Request, db: DbDep, settings: SettingsDep) -> Signed:
     row = security.find_session(db, request.cookies.get(security.SESSION_COOKIE),
                                 settings.secret)
-    user = db.get(User, row.user_id) if row is not None else None
+    # roles and links in the same query (a page checks them on every request)
+    user = db.get(User, row.user_id, options=[joinedload(User.roles), joinedload(
+        User.links)]) if row is not None else None
     if row is None or user is None or not user.active:
         db.commit()  # an expired session was ended
         raise LoginRequired()
@@ -86,3 +97,17 @@ async def csrf_checked(request: Request, signed: SignedDep) -> Signed:
 
 
 CheckedDep = Annotated[Signed, Depends(csrf_checked)]
+
+
+async def in_one_thread(request: Request, page: Callable[..., T], *args: Any) -> T:
+    """``page(request, db, signed, *args)`` with its whole blocking part (database
+    session, the signed-in user, the page) in one worker thread. The same as DbDep +
+    SignedDep + a sync handler, but those hop between the event loop and worker threads
+    four times a request; under many clients the hops, not the page, were most of a kept
+    page's cost."""
+    def work() -> T:
+        with request.app.state.db() as db:
+            return page(request, db, get_signed(request, db, request.app.state.settings),
+                        *args)
+
+    return await run_in_threadpool(work)

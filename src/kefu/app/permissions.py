@@ -224,6 +224,27 @@ def _seen_shops(user: User, run: Run) -> set[str]:
     return shops
 
 
+def triggers_view(user: User, run: Run) -> list[dict[str, Any]]:
+    """The run's fired triggers whose scope the user sees: a shop's when the user sees
+    that shop's KPIs (_seen_shops), a team's when the user sees every member; the
+    agents each trigger moved are cut to those the user sees."""
+    stored = stored_runs.of(run)
+    shops = _seen_shops(user, run)
+    seen = seen_agent_ids(user, run)
+    out = []
+    for trigger in (stored.result or {}).get("triggers") or []:
+        scope_id = str(trigger.get("scope_id"))
+        if trigger.get("scope") == "team":
+            members = stored.by_team.get(scope_id, [])
+            visible = bool(members) and all(sees_scores(user, r) for r in members)
+        else:
+            visible = scope_id in shops
+        if visible:
+            out.append({**trigger, "agents": [a for a in trigger.get("agents") or []
+                                              if a in seen]})
+    return out
+
+
 def trend_view(user: User, run: Run) -> dict[str, Any]:
     """The run's stored trend cut like its rows: the agents one sees; full series of the
     teams one sees every member of; only the average score (mean_total) of an agent's

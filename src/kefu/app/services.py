@@ -6,10 +6,11 @@ Routes and the CLI call these functions; they take and return plain values
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,6 +307,12 @@ def _stamp(workspace: Path) -> tuple[Any, ...]:
                         for p in workspace.glob("*/*.parquet")))
 
 
+def workspace_generation(workspace: Path) -> tuple[Any, ...]:
+    """Which files the workspace holds now (names, sizes, times): an import is a new
+    generation, so kept drill-down pages of the old files are never served again."""
+    return _stamp(workspace)
+
+
 def _session(workspace: Path, tz: str) -> Any:
     """The open session over the workspace (call with _SESSION_LOCK held)."""
     from kefu.analysis import Analysis, analysis_options
@@ -317,6 +324,7 @@ def _session(workspace: Path, tz: str) -> Any:
     if cached is not None:
         cached[1].close()
         _EVIDENCE.clear()  # the rows of the old files
+        _TOO_BIG.clear()
     analysis = Analysis(workspace, analysis_options(tz=tz))
     _SESSIONS[key] = (stamp, analysis)
     return analysis
@@ -330,30 +338,135 @@ def open_facts(workspace: Path, tz: str) -> None:
         _session(workspace, tz)
 
 
+CHAT_ROWS = ("conversations", "avg_response_s")
+"""Metrics whose rows every chat page reads (its conversations and their turns)."""
+
+
+def warm_drill_down(workspace: Path, tz: str, periods: list[tuple[dt.date, dt.date]]) -> None:
+    """Read the rows every chat page of these periods needs, for all agents at once, and
+    load the QA checks (lexicons, model): the first chat view then only slices."""
+    if not any(workspace.glob("messages/*.parquet")):
+        return
+    for start, end in periods:
+        for metric in CHAT_ROWS:
+            # a workspace without these rows: the page says so when opened
+            with _SESSION_LOCK, contextlib.suppress(ValueError):
+                _whole(_session(workspace, tz), workspace, tz, metric, start, end)
+    _scan_pieces([{"sender": "agent", "content": "您好"}])  # loads lexicons and model
+
+
 def close_facts() -> None:
     with _SESSION_LOCK:
         for _, analysis in _SESSIONS.values():
             analysis.close()
         _SESSIONS.clear()
         _EVIDENCE.clear()
+        _TOO_BIG.clear()
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """The rows behind a metric for every agent of a period (sorted by agent), and where
+    each agent's rows are: an agent's rows are a slice, no query."""
+
+    table: Any
+    spans: dict[str, tuple[int, int]] | None
+    """None when the rows name no agent (they cannot be cut by agent)."""
+
+    @classmethod
+    def of(cls, table: Any) -> _Whole:
+        if "agent_id" not in table.column_names:
+            return cls(table, None)
+        spans: dict[str, tuple[int, int]] = {}
+        at = 0
+        for run in _runs(table.column("agent_id")):
+            spans[run[0]] = (at, run[1])
+            at += run[1]
+        return cls(table, spans)
+
+    def agent(self, agent_id: str) -> Any:
+        assert self.spans is not None
+        start, length = self.spans.get(agent_id, (0, 0))
+        return self.table.slice(start, length)
+
+
+def _runs(column: Any) -> list[tuple[str, int]]:
+    """(value, count) of each run of equal values of a sorted column."""
+    import pyarrow.compute as pc
+
+    encoded = pc.run_end_encode(column.combine_chunks())
+    ends = encoded.run_ends.to_pylist()
+    return [(v, e - s) for v, s, e in zip(encoded.values.to_pylist(), [0, *ends[:-1]], ends,
+                                          strict=True)]
+
+
+def _relation(metric: str) -> tuple[str, str | None]:
+    """What a metric's rows are: metrics on the same relation share their rows."""
+    from kefu.metrics.registry import BY_KEY
+
+    found = BY_KEY.get(metric)
+    return (found.evidence or metric, found.table) if found else (metric, None)
 
 
 def _rows_behind(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date,
                  agent_id: str | None) -> Any:
-    """analysis.evidence on the shared session, kept (an Arrow table, never changed)."""
+    """analysis.evidence on the shared session, kept (Arrow tables, never changed).
+
+    The rows of every agent are queried once per relation and period and each agent's
+    rows sliced from them (building the query costs as much for one agent as for all);
+    when those rows would take more than a quarter of the cache, each agent's rows are
+    queried and kept alone, as before."""
+    from kefu.metrics.registry import BY_KEY
+
     with _SESSION_LOCK:
         analysis = _session(workspace, tz)
-        key = (str(workspace), tz, metric, start, end, agent_id)
-        found = _EVIDENCE.get(key)
-        if found is not None:
-            _EVIDENCE.move_to_end(key)
-            return found
-        found = analysis.evidence(metric, start, end, agent_id)
-        _EVIDENCE[key] = found
-        held = sum(t.nbytes for t in _EVIDENCE.values())
-        while held > EVIDENCE_CACHE_BYTES and len(_EVIDENCE) > 1:
-            held -= _EVIDENCE.popitem(last=False)[1].nbytes
+        found = BY_KEY.get(metric)
+        if agent_id is not None and found is not None and found.shop_only:
+            raise ValueError(f"{metric} is a value of the shop, never of an agent")
+        whole = _whole(analysis, workspace, tz, metric, start, end)
+        if agent_id is None:
+            return whole.table if whole is not None else analysis.evidence(metric, start, end)
+        if whole is not None and whole.spans is not None:
+            return whole.agent(agent_id)
+        alone = _kept((str(workspace), tz, metric, start, end, agent_id),
+                      lambda: analysis.evidence(metric, start, end, agent_id))
+        return alone if alone is not None else analysis.evidence(metric, start, end, agent_id)
+
+
+def _whole(analysis: Any, workspace: Path, tz: str, metric: str, start: dt.date,
+           end: dt.date) -> _Whole | None:
+    """Every agent's rows behind ``metric``, kept; None when too big to keep."""
+    found: _Whole | None = _kept((str(workspace), tz, _relation(metric), start, end),
+                                 lambda: _Whole.of(analysis.evidence(metric, start, end)))
+    return found
+
+
+_TOO_BIG: set[tuple[Any, ...]] = set()
+"""Keys whose rows were over a quarter of the cache (not queried for all agents again)."""
+
+
+def _kept(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """The kept value of ``key`` (a table or _Whole) or make it and keep it when it fits
+    in a quarter of EVIDENCE_CACHE_BYTES; None when it does not (call with the lock)."""
+    if key in _TOO_BIG:
+        return None
+    found = _EVIDENCE.get(key)
+    if found is not None:
+        _EVIDENCE.move_to_end(key)
         return found
+    made = make()
+    if _nbytes(made) > EVIDENCE_CACHE_BYTES // 4:
+        _TOO_BIG.add(key)
+        return None
+    _EVIDENCE[key] = made
+    held = sum(_nbytes(t) for t in _EVIDENCE.values())
+    while held > EVIDENCE_CACHE_BYTES and len(_EVIDENCE) > 1:
+        held -= _nbytes(_EVIDENCE.popitem(last=False)[1])
+    return made
+
+
+def _nbytes(kept: Any) -> int:
+    return int((kept.table if isinstance(kept, _Whole) else kept).nbytes)
 
 
 @dataclass(frozen=True)
@@ -378,17 +491,18 @@ def evidence(workspace: Path, tz: str, metric: str, start: dt.date, end: dt.date
     """`kefu evidence`: the rows that make ``metric`` (analysis.evidence, same facts)."""
     table = _rows_behind(workspace, tz, metric, start, end, agent_id)
     shown = table if limit is None else table.slice(0, limit)  # only these become Python
-    rows = [{k: _plain(v) for k, v in r.items()} for r in shown.to_pylist()]
-    return Rows(list(table.column_names), rows, table.num_rows)
+    return Rows(list(table.column_names), evidence_rows_of(shown), table.num_rows)
 
 
-def _spans(text: str, role: str) -> list[dict[str, Any]]:
+def evidence_rows_of(table: Any) -> list[dict[str, Any]]:
+    """An evidence table's rows as the pages show them (times as plain text)."""
+    return [{k: _plain(v) for k, v in r.items()} for r in table.to_pylist()]
+
+
+def _spans(text: str, hits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The text cut into pieces, each with the automatic check that hit it (or None)."""
-    from kefu.qa.api import scan_text
-
-    hits = sorted(scan_text(text, role)["hits"], key=lambda h: (h["start"], -h["end"]))
     pieces, at = [], 0
-    for hit in hits:
+    for hit in sorted(hits, key=lambda h: (h["start"], -h["end"])):
         if hit["start"] < at:
             continue  # overlapping hits: the first one is shown
         if hit["start"] > at:
@@ -400,14 +514,32 @@ def _spans(text: str, role: str) -> list[dict[str, Any]]:
     return pieces
 
 
+def _scan_pieces(messages: list[dict[str, Any]]) -> None:
+    """Each message's ``pieces``: buyers' and agents' texts scanned by the checks, all of
+    one role at once (one pass of the sentiment model, not one per message)."""
+    from kefu.qa.api import scan_texts
+
+    for role in ("buyer", "agent"):
+        mine = [m for m in messages if m["sender"] == role and m["content"]]
+        for m, record in zip(mine, scan_texts([m["content"] for m in mine], role) if mine
+                             else [], strict=True):
+            m["pieces"] = _spans(m["content"], record["hits"])
+    for m in messages:
+        m.setdefault("pieces", [{"text": m["content"], "check": None}])
+
+
 def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start: dt.date,
                   end: dt.date, conv_no: int | None = None) -> list[dict[str, Any]]:
     """An agent's conversations with a buyer in start..end: every message (bots and
     auto-replies too), each answer's response time and every check span."""
     import pyarrow.compute as pc
 
-    convs = _rows_behind(workspace, tz, "conversations", start, end, agent_id)
-    turns = _rows_behind(workspace, tz, "avg_response_s", start, end, agent_id)
+    convs = _rows_behind(workspace, tz, CHAT_ROWS[0], start, end, agent_id)
+    turns = _rows_behind(workspace, tz, CHAT_ROWS[1], start, end, agent_id)
+    if conv_no is not None and not _has_conversation(convs, buyer_id, conv_no):
+        # a conversation a hit of the period links to may have started before it
+        start, convs = _started_before(workspace, tz, agent_id, buyer_id, conv_no, start)
+        turns = _rows_behind(workspace, tz, CHAT_ROWS[1], start, end, agent_id)
     with _SESSION_LOCK:
         msgs = _session(workspace, tz).dataset.messages  # immutable: read outside the lock
     mask = pc.and_(pc.equal(msgs.column("agent_id"), agent_id),
@@ -426,18 +558,39 @@ def conversations(workspace: Path, tz: str, agent_id: str, buyer_id: str, start:
         for m in said:
             if not first <= m["sent_local"] <= last:
                 continue
-            role = "buyer" if m["sender"] == "buyer" else "agent"
-            text = m["content"] or ""
             messages.append({
                 "sender": m["sender"], "auto_reply": bool(m["auto_reply"]),
-                "at": _plain(m["sent_local"]), "content": text,
+                "at": _plain(m["sent_local"]), "content": m["content"] or "",
                 "response_s": answered.get((conv["conv_no"], m["sent_local"]))
                 if m["sender"] == "agent" else None,
-                "pieces": _spans(text, role) if m["sender"] in ("buyer", "agent") and text
-                else [{"text": text, "check": None}],
             })
         out.append({**{k: _plain(v) for k, v in conv.items()}, "messages": messages})
+    _scan_pieces([m for c in out for m in c["messages"]])
     return out
+
+
+LOOK_BACK_DAYS = 7
+"""How far before a period the chat page looks for a conversation that runs into it."""
+
+
+def _has_conversation(convs: Any, buyer_id: str, conv_no: int) -> bool:
+    import pyarrow.compute as pc
+
+    return bool(pc.any(pc.and_(pc.equal(convs.column("buyer_id"), buyer_id),
+                               pc.equal(convs.column("conv_no"), conv_no))).as_py())
+
+
+def _started_before(workspace: Path, tz: str, agent_id: str, buyer_id: str, conv_no: int,
+                    start: dt.date) -> tuple[dt.date, Any]:
+    """(the day, its conversations) before ``start`` (at most LOOK_BACK_DAYS, nearest
+    first) on which the buyer's conversation conv_no began; else the furthest day."""
+    day, convs = start, None
+    for _ in range(LOOK_BACK_DAYS):
+        day -= dt.timedelta(days=1)
+        convs = _rows_behind(workspace, tz, CHAT_ROWS[0], day, day, agent_id)
+        if _has_conversation(convs, buyer_id, conv_no):
+            break
+    return day, convs
 
 
 HIT_CHECKS = ("forbidden", "offsite", "negative", "upset_no_empathy")

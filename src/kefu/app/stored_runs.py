@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app.models import Run, RunStatus
@@ -85,7 +85,9 @@ def _keep(key: tuple[Any, ...], stored: Stored) -> None:
 def load(db: Session, run_id: int) -> Run | None:
     """The run, its stored JSON taken from the cache when this version was parsed before
     (then the database sends and parses none of it)."""
-    run = db.get(Run, run_id, options=[defer(getattr(Run, name)) for name in _STORED])
+    # the manifest and the scheme are read by few pages: loaded when one asks for them
+    run = db.get(Run, run_id, options=[lazyload(Run.scheme_version), defer(Run.manifest),
+                                       *[defer(getattr(Run, name)) for name in _STORED]])
     if run is None:
         return None
     key = _key(run)

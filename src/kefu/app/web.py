@@ -34,8 +34,10 @@ TEMPLATES.env.globals.update(Action=permissions.Action, metric_keys=services.met
 
 def render(
     request: Request, name: str, context: dict[str, Any], signed: Signed | None = None,
-    status_code: int = 200,
+    status_code: int = 200, csrf: str | None = None,
 ) -> HTMLResponse:
+    """The page; ``csrf`` stands in for the session's CSRF token (page_cache.CSRF_MARK
+    when the bytes are kept for later requests of other sessions)."""
     lang = get_lang(request)
     ctx = {
         "lang": lang,
@@ -45,7 +47,7 @@ def render(
         "rows_html": lambda table: dashboards.table_rows(table, lang),
         "user": signed.user if signed else None,
         "local": lambda when: _local(when, request.app.state.settings.tz),
-        "csrf": signed.session.csrf_token if signed else "",
+        "csrf": csrf if csrf is not None else (signed.session.csrf_token if signed else ""),
         "may": (lambda action: permissions.may(signed.user, action)) if signed else (
             lambda action: False),
         **context,

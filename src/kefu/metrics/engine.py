@@ -320,9 +320,11 @@ def build_context(
     codes = Encoding(dataset)
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
     # Spark gets the window definitions of seq, conv_no, human_no (facts.py)
-    prepared = prepare_messages(dataset.messages, codes, extra,
-                                gap_us=gap_us if _is_duckdb(con) else None)
-    messages = _register(con, "messages", prepared)
+    # no name keeps the prepared table: once the messages fact is copied into DuckDB,
+    # unregistering it frees it (engine._materialiser)
+    messages = _register(con, "messages", prepare_messages(
+        dataset.messages, codes, extra, gap_us=gap_us if _is_duckdb(con) else None))
+    del extra
     shops = agent_shops(dataset)
     agents = _register(con, "agents", prepare_agents(dataset.agents, codes, shops))
     orders = None

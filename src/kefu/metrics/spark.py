@@ -45,6 +45,9 @@ def connect_spark(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="kefu-spark-warehouse-"))
         .config("spark.sql.session.timeZone", "UTC")
+        # the facts' plans are long (each cached fact repeats its lineage): Spark builds
+        # their full text for every adaptive re-plan, which alone filled a 512 MB driver
+        .config("spark.sql.maxPlanStringLength", "20000")
         .config("spark.sql.shuffle.partitions",
                 str(partitions or os.environ.get("KEFU_SPARK_PARTITIONS", "8")))
     )

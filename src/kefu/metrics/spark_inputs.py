@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from kefu.ingest.dataset import Dataset
 from kefu.ingest.spark_reader import SparkShop
+from kefu.metrics.attendance import prepare_shifts
 from kefu.metrics.context import Context
 from kefu.metrics.engine import PER_AGENT_TABLES, _materialiser, period_of
 from kefu.metrics.facts import US_PER_DAY, US_PER_S, build_facts
@@ -204,6 +205,9 @@ def build_spark_context(con: Any, shop: SparkShop, params: MetricParams) -> Cont
         if (frame := shop.frame(name)) is not None
     }
     gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
+    held: dict[str, Any] = {"agent_ids": enc.agent_ids, "agent_shops": shops, "codes": enc}
+    if (shift_frame := shop.frame("shifts")) is not None:
+        held["shifts"] = register("shifts", shifts_frame(spark, enc, shift_frame))
     return Context(
         facts=build_facts(messages, gap_us, _materialiser(con),
                           int(round(params.repeat_window_h * 3600 * US_PER_S))),
@@ -214,8 +218,24 @@ def build_spark_context(con: Any, shop: SparkShop, params: MetricParams) -> Cont
         ratings=per_agent.get("ratings"),
         cases=per_agent.get("cases"),
         sessions=per_agent.get("sessions"),
-        extra={"agent_ids": enc.agent_ids, "agent_shops": shops, "codes": enc},
+        extra=held,
     )
+
+
+def shifts_frame(spark: Any, enc: SparkEncoding, shifts: Any) -> Any:
+    """The shifts table as attendance.prepare_shifts makes it: a small planning table (a
+    row per agent and day or weekday), so it is read on the driver and sent back."""
+    table = pa.Table.from_pylist([r.asDict() for r in shifts.orderBy("ordinal").collect()])
+    if table.num_rows == 0:
+        table = pa.table({"agent_id": pa.array([], pa.string()),
+                          "day": pa.array([], pa.string()),
+                          "weekday": pa.array([], pa.string()),
+                          "start": pa.array([], pa.string())})
+    codes = [enc.agent_ids.index(a) if a in enc.agent_ids else None
+             for a in table.column("agent_id").to_pylist()]
+    prepared = prepare_shifts(table, pa.chunked_array([pa.array(codes, pa.int32())]))
+    rows = [(r["agent_no"], r["day"], r["weekday"], r["start_us"]) for r in prepared.to_pylist()]
+    return spark.createDataFrame(rows, "agent_no int, day int, weekday int, start_us long")
 
 
 def summary_dataset(shop: SparkShop) -> Dataset:

@@ -119,23 +119,66 @@ class Evaluation:
         return next(a for a in self.agents if a.agent_id == agent_id)
 
     def to_json_dict(self) -> dict[str, Any]:
-        def conv(o: Any) -> Any:
-            if isinstance(o, dt.date):
-                return o.isoformat()
-            if isinstance(o, float) and not math.isfinite(o):
-                return None
-            if isinstance(o, dict):
-                return {k: conv(v) for k, v in o.items()}
-            if isinstance(o, list | tuple):
-                return [conv(v) for v in o]
-            return o
-
         data = asdict(self)
         for a in data["agents"]:
             a["total_display"] = display(a["total"])
         data["pay_total"] = round(sum(a.pay.total for a in self.agents if a.pay), 2)
-        result: dict[str, Any] = conv(data)
+        result: dict[str, Any] = json_safe(data)
         return result
+
+
+@dataclass
+class TrainingLine:
+    """One agent's training plan and the follow-up of the previous period's plan."""
+
+    agent_id: str
+    name: str
+    team: str
+    total: float | None
+    prev_total: float | None
+    training: list[PlanItem]
+    follow_up: list[FollowUp]
+
+
+@dataclass
+class TrainingReport:
+    """``kefu training``: the plans of an evaluation, without its scoring detail."""
+
+    start: dt.date
+    end: dt.date
+    prev_start: dt.date | None
+    prev_end: dt.date | None
+    agents: list[TrainingLine]
+    teams: dict[str, dict[str, Any]]
+    warnings: list[str]
+    manifest: dict[str, Any] | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = json_safe(asdict(self))
+        return result
+
+
+def training_report(evaluation: Evaluation) -> TrainingReport:
+    return TrainingReport(
+        start=evaluation.start, end=evaluation.end,
+        prev_start=evaluation.prev_start, prev_end=evaluation.prev_end,
+        agents=[TrainingLine(a.agent_id, a.name, a.team, a.total, a.prev_total, a.training,
+                             a.follow_up) for a in evaluation.agents],
+        teams=evaluation.teams, warnings=evaluation.warnings, manifest=evaluation.manifest,
+    )
+
+
+def json_safe(o: Any) -> Any:
+    """Dates as ISO text, non-finite floats as null, containers converted throughout."""
+    if isinstance(o, dt.date):
+        return o.isoformat()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: json_safe(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [json_safe(v) for v in o]
+    return o
 
 
 def display(x: float | None) -> float | None:

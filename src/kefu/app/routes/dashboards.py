@@ -14,10 +14,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from kefu.app import dashboards as dash
-from kefu.app import permissions, services, stored_runs
-from kefu.app.deps import DbDep, SignedDep, get_lang
+from kefu.app import page_cache, permissions, services, stored_runs
+from kefu.app.deps import Signed, get_lang, in_one_thread, wants_fragment
 from kefu.app.models import Run, User
 from kefu.app.permissions import Action, NotFound
 from kefu.app.web import render
@@ -33,9 +34,15 @@ class Board:
     tables: dict[str, dash.Table] = field(default_factory=dict)
     charts: dict[str, dash.Chart] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    exports: dict[str, Callable[[], dash.Table]] = field(default_factory=dict)
+    """Tables the page shows only part of (the QA hits): the XLSX holds all their rows."""
 
 
 Builder = Callable[[Request, User, Run, str, dict[str, str]], Board]
+Check = Callable[[User, Run, dict[str, str]], object]
+"""A page's permission lookup: raises NotFound when the user may not open it."""
+QA_PAGE_SIZE = 100
+"""Hits per page of the QA inspector's list (the XLSX holds all of them)."""
 
 
 def _agent_board(request: Request, user: User, run: Run, lang: str,
@@ -55,7 +62,9 @@ def _director_board(request: Request, user: User, run: Run, lang: str,
     permissions.require(user, Action.director_board)
     view = permissions.run_view(user, run)
     trend = permissions.trend_view(user, run)
-    result = stored_runs.of(run).result or {}
+    # the stored result cut to what the user may see (triggers of other shops are not)
+    result = {**(stored_runs.of(run).result or {}),
+              "triggers": permissions.triggers_view(user, run)}
     shop_kpis, alerts = dash.kpi_table(result, trend, "shop", lang)
     team_kpis, _ = dash.kpi_table(result, trend, "team", lang)
     keys = dash.kpi_keys(result)
@@ -86,6 +95,15 @@ def _team_board(request: Request, user: User, run: Run, lang: str,
                  {"team": team, "shop": shop})
 
 
+def _page_number(value: str | None, pages: int) -> int:
+    """The page asked for, within 1..pages (a wrong or missing number is the first)."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        number = 1
+    return min(max(number, 1), pages)
+
+
 def _qa_board(request: Request, user: User, run: Run, lang: str,
               q: dict[str, str]) -> Board:
     permissions.require(user, Action.qa_board)
@@ -103,88 +121,129 @@ def _qa_board(request: Request, user: User, run: Run, lang: str,
         hits = [h for h in hits if h["check"] == q["check"]]
     if q.get("agent"):
         hits = [h for h in hits if h["agent_id"] == q["agent"]]
-    return Board("qa.html", {"hits": dash.hits_table(hits, names, run.id, lang)},
-                 {"hits": chart}, {"names": names, "checks": services.HIT_CHECKS,
-                                   "f_check": q.get("check", ""), "f_agent": q.get("agent", "")})
+    pages = max(1, -(-len(hits) // QA_PAGE_SIZE))
+    number = _page_number(q.get("page"), pages)
+    first = (number - 1) * QA_PAGE_SIZE
+    shown = dash.hits_table(hits[first:first + QA_PAGE_SIZE], names, run.id, lang)
+    filters = {k: q[k] for k in ("check", "agent") if q.get(k)}
+    return Board("qa.html", {"hits": shown}, {"hits": chart}, {
+        "names": names, "checks": services.HIT_CHECKS, "f_check": q.get("check", ""),
+        "f_agent": q.get("agent", ""), "filters": filters, "total": len(hits),
+        "page_no": number, "pages": pages, "first": first + 1,
+        "last": first + len(shown.rows)},
+        {"hits": lambda: dash.hits_table(hits, names, run.id, lang)})
 
 
-BOARDS: dict[str, Builder] = {"agent": _agent_board, "director": _director_board,
-                              "team": _team_board, "qa": _qa_board}
+BOARDS: dict[str, tuple[Check, Builder]] = {
+    "agent": (lambda user, run, q: permissions.get_agent_for_user(user, run, q.get("agent", "")),
+              _agent_board),
+    "director": (lambda user, run, q: permissions.require(user, Action.director_board),
+                 _director_board),
+    "team": (lambda user, run, q: permissions.get_team_for_user(user, run, q.get("team", "")),
+             _team_board),
+    "qa": (lambda user, run, q: permissions.require(user, Action.qa_board), _qa_board),
+}
 
 
-def _board(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
-           q: dict[str, str]) -> tuple[Run, Board]:
-    builder = BOARDS.get(page)
-    if builder is None:
+def _allowed(db: Session, signed: Signed, run_id: int, page: str, q: dict[str, str]) -> Run:
+    """The run of a dashboard the user may open: every permission check of the page runs
+    here, before a kept response may be served (NotFound otherwise)."""
+    found = BOARDS.get(page)
+    if found is None:
         raise NotFound()
     run = permissions.get_run_for_user(db, signed.user, run_id)
     if run.result is None:
         raise NotFound()
-    return run, builder(request, signed.user, run, get_lang(request), q)
+    found[0](signed.user, run, q)
+    return run
 
 
-def _show(request: Request, signed: SignedDep, run: Run, board: Board, page: str,
-          q: dict[str, str]) -> Response:
+def _build(request: Request, signed: Signed, run: Run, page: str,
+           q: dict[str, str]) -> Board:
+    return BOARDS[page][1](request, signed.user, run, get_lang(request), q)
+
+
+def _generation(request: Request, run: Run, page: str) -> tuple[Any, ...] | None:
+    """The workspace generation when the page reads the workspace's facts: the QA page
+    of a run stored without its hits (drill-down pages pass theirs themselves)."""
+    if page == "qa" and stored_runs.of(run).qa_hits is None:
+        return services.workspace_generation(request.app.state.settings.workspace)
+    return None
+
+
+def _dashboard(request: Request, db: Session, signed: Signed, run_id: int, page: str,
+               q: dict[str, str]) -> Response:
     from urllib.parse import urlencode
 
-    return render(request, board.template, {
-        "run": run, "tables": board.tables, "charts": board.charts, "page": page,
-        "query": urlencode(q), **board.context}, signed)
+    run = _allowed(db, signed, run_id, page, q)
+
+    def show(csrf: str) -> Response:
+        board = _build(request, signed, run, page, q)
+        if page == "qa" and wants_fragment(request):  # htmx: the next or previous hits
+            return render(request, "_qa_hits.html", {"run": run, "tables": board.tables,
+                                                     **board.context}, signed, csrf=csrf)
+        query = urlencode({k: v for k, v in q.items() if k != "page"})
+        return render(request, board.template, {
+            "run": run, "tables": board.tables, "charts": board.charts, "page": page,
+            "query": query, **board.context}, signed, csrf=csrf)
+
+    return page_cache.serve(request, signed, run, show, _generation(request, run, page))
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}")
-def agent_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-               agent_id: str) -> Response:
-    q = {"agent": agent_id}
-    run, board = _board(request, db, signed, run_id, "agent", q)
-    return _show(request, signed, run, board, "agent", q)
+def _agent_page(request: Request, db: Session, signed: Signed, run_id: int,
+                agent_id: str) -> Response:
+    return _dashboard(request, db, signed, run_id, "agent", {"agent": agent_id})
 
 
-@router.get("/runs/{run_id}/director")
-def director_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-                  kpi: str = "") -> Response:
-    q = {"kpi": kpi} if kpi else {}
-    run, board = _board(request, db, signed, run_id, "director", q)
-    return _show(request, signed, run, board, "director", q)
+def _director_page(request: Request, db: Session, signed: Signed, run_id: int,
+                   kpi: str = "") -> Response:
+    return _dashboard(request, db, signed, run_id, "director", {"kpi": kpi} if kpi else {})
 
 
-@router.get("/runs/{run_id}/teams/{team}")
-def team_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-              team: str) -> Response:
-    q = {"team": team}
-    run, board = _board(request, db, signed, run_id, "team", q)
-    return _show(request, signed, run, board, "team", q)
+def _team_page(request: Request, db: Session, signed: Signed, run_id: int, team: str) -> Response:
+    return _dashboard(request, db, signed, run_id, "team", {"team": team})
 
 
-@router.get("/runs/{run_id}/qa")
-def qa_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, check: str = "",
-            agent: str = "") -> Response:
-    q = {k: v for k, v in (("check", check), ("agent", agent)) if v}
-    run, board = _board(request, db, signed, run_id, "qa", q)
-    return _show(request, signed, run, board, "qa", q)
+def _qa_page(request: Request, db: Session, signed: Signed, run_id: int, check: str = "",
+             agent: str = "", page: str = "") -> Response:
+    """Automatic-check hits, QA_PAGE_SIZE a page; htmx swaps in the next or previous."""
+    q = {k: v for k, v in (("check", check), ("agent", agent), ("page", page)) if v}
+    return _dashboard(request, db, signed, run_id, "qa", q)
 
 
-@router.get("/runs/{run_id}/charts/{page}/{chart}.json")
-def chart_data(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
-               chart: str) -> Response:
+def _chart_data(request: Request, db: Session, signed: Signed, run_id: int, page: str,
+                chart: str) -> Response:
     """A chart's data (ECharts reads it; the same numbers as the table beside it)."""
-    _, board = _board(request, db, signed, run_id, page, dict(request.query_params))
-    found = board.charts.get(chart)
-    if found is None:
-        raise NotFound()
-    return JSONResponse(found.to_json())
+    q = dict(request.query_params)
+    run = _allowed(db, signed, run_id, page, q)
+
+    def data(csrf: str) -> Response:
+        found = _build(request, signed, run, page, q).charts.get(chart)
+        if found is None:
+            raise NotFound()
+        return JSONResponse(found.to_json())
+
+    return page_cache.serve(request, signed, run, data, _generation(request, run, page))
 
 
-@router.get("/runs/{run_id}/export/{page}/{table}.xlsx")
-def export_table(request: Request, db: DbDep, signed: SignedDep, run_id: int, page: str,
-                 table: str) -> Response:
+def _export_table(request: Request, db: Session, signed: Signed, run_id: int, page: str,
+                  table: str) -> Response:
     """Any table a dashboard shows (a chart's too), same columns, same cut."""
-    run, board = _board(request, db, signed, run_id, page, dict(request.query_params))
-    found = board.tables.get(table) or (
-        board.charts[table].table if table in board.charts else None)
-    if found is None:
-        raise NotFound()
-    return _xlsx(found, f"run-{run.id}-{page}-{table}.xlsx")
+    q = dict(request.query_params)
+    run = _allowed(db, signed, run_id, page, q)
+
+    def workbook(csrf: str) -> Response:
+        board = _build(request, signed, run, page, q)
+        if table in board.exports:
+            found: dash.Table | None = board.exports[table]()
+        else:
+            found = board.tables.get(table) or (
+                board.charts[table].table if table in board.charts else None)
+        if found is None:
+            raise NotFound()
+        return _xlsx(found, f"run-{run.id}-{page}-{table}.xlsx")
+
+    return page_cache.serve(request, signed, run, workbook, _generation(request, run, page))
 
 
 def _xlsx(table: dash.Table, filename: str) -> Response:
@@ -213,83 +272,167 @@ def _cell(value: Any) -> Any:
 # ---------------------------------------------------------------------------- drill-down
 
 
-def _evidence(request: Request, db: DbDep, signed: SignedDep, run_id: int, agent_id: str,
-              metric: str, limit: int | None) -> tuple[Run, dict[str, Any], dash.Table, int]:
+def _drill_down(request: Request, db: Session, signed: Signed, run_id: int,
+                agent_id: str) -> tuple[Run, dict[str, Any]]:
+    """The run and agent row of a drill-down page the user may open (NotFound otherwise)."""
     run = permissions.get_run_for_user(db, signed.user, run_id)
-    row = permissions.get_agent_for_user(signed.user, run, agent_id)
-    if metric not in services.metric_keys():
-        raise NotFound()
+    return run, permissions.get_agent_for_user(signed.user, run, agent_id)
+
+
+def _evidence(request: Request, run: Run, agent_id: str, metric: str,
+              limit: int | None) -> tuple[dash.Table, int]:
     settings = request.app.state.settings
     try:
         rows = services.evidence(settings.workspace, settings.tz, metric, run.start, run.end,
                                  agent_id, limit)
     except ValueError:
         raise NotFound() from None
-    table = dash.evidence_table(rows, run.id, agent_id, metric, get_lang(request))
-    return run, row, table, rows.total
+    return dash.evidence_table(rows, run.id, agent_id, metric, get_lang(request)), rows.total
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}.xlsx")
-def evidence_export(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-                    agent_id: str, metric: str) -> Response:
-    run, _, table, _ = _evidence(request, db, signed, run_id, agent_id, metric, None)
-    return _xlsx(table, f"run-{run.id}-evidence-{metric}.xlsx")
+def _facts(request: Request) -> tuple[Any, ...]:
+    return services.workspace_generation(request.app.state.settings.workspace)
 
 
-@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}")
-def evidence_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-                  agent_id: str, metric: str) -> Response:
-    run, row, table, total = _evidence(request, db, signed, run_id, agent_id, metric,
-                                       EVIDENCE_SHOWN)
-    value = (row.get("metrics") or {}).get(metric)
-    return render(request, "evidence.html", {"run": run, "row": row, "evidence": table,
-                                             "total": total, "metric": metric,
-                                             "value": value}, signed)
-
-
-@router.get("/runs/{run_id}/agents/{agent_id}/chats/{buyer_id}")
-def chat_page(request: Request, db: DbDep, signed: SignedDep, run_id: int, agent_id: str,
-              buyer_id: str, conv: int | None = None) -> Response:
-    """A buyer's conversations with the agent: every message, response times, check spans."""
-    run = permissions.get_run_for_user(db, signed.user, run_id)
-    row = permissions.get_agent_for_user(signed.user, run, agent_id)
-    settings = request.app.state.settings
-    found = services.conversations(settings.workspace, settings.tz, agent_id, buyer_id,
-                                   run.start, run.end, conv)
-    if not found:
+def _evidence_export(request: Request, db: Session, signed: Signed, run_id: int, agent_id: str,
+                     metric: str) -> Response:
+    run, _ = _drill_down(request, db, signed, run_id, agent_id)
+    if metric not in services.metric_keys():
         raise NotFound()
-    return render(request, "chat.html", {"run": run, "row": row, "buyer_id": buyer_id,
-                                         "conversations": found}, signed)
+
+    def workbook(csrf: str) -> Response:
+        table, _ = _evidence(request, run, agent_id, metric, None)
+        return _xlsx(table, f"run-{run.id}-evidence-{metric}.xlsx")
+
+    return page_cache.serve(request, signed, run, workbook, _facts(request))
+
+
+def _evidence_page(request: Request, db: Session, signed: Signed, run_id: int, agent_id: str,
+                   metric: str) -> Response:
+    run, row = _drill_down(request, db, signed, run_id, agent_id)
+    if metric not in services.metric_keys():
+        raise NotFound()
+
+    def show(csrf: str) -> Response:
+        table, total = _evidence(request, run, agent_id, metric, EVIDENCE_SHOWN)
+        value = (row.get("metrics") or {}).get(metric)
+        return render(request, "evidence.html", {
+            "run": run, "row": row, "evidence": table, "total": total, "metric": metric,
+            "value": value}, signed, csrf=csrf)
+
+    return page_cache.serve(request, signed, run, show, _facts(request))
+
+
+def _chat_page(request: Request, db: Session, signed: Signed, run_id: int, agent_id: str,
+               buyer_id: str, conv: int | None = None) -> Response:
+    """A buyer's conversations with the agent: every message, response times, check spans."""
+    run, row = _drill_down(request, db, signed, run_id, agent_id)
+
+    def show(csrf: str) -> Response:
+        settings = request.app.state.settings
+        found = services.conversations(settings.workspace, settings.tz, agent_id, buyer_id,
+                                       run.start, run.end, conv)
+        if not found:
+            raise NotFound()
+        return render(request, "chat.html", {"run": run, "row": row, "buyer_id": buyer_id,
+                                             "conversations": found}, signed, csrf=csrf)
+
+    return page_cache.serve(request, signed, run, show, _facts(request))
 
 
 # ---------------------------------------------------------------------------- report card
 
 
-def _card(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-          agent_id: str, pdf: bool = False) -> Response:
-    q = {"agent": agent_id}
-    run, board = _board(request, db, signed, run_id, "agent", q)
+def _card(request: Request, signed: Signed, run: Run, agent_id: str, csrf: str,
+          pdf: bool = False) -> Response:
+    board = _build(request, signed, run, "agent", {"agent": agent_id})
     return render(request, "card.html", {"run": run, "tables": board.tables, "pdf": pdf,
-                                         **board.context}, signed)
+                                         **board.context}, signed, csrf=csrf)
+
+
+def _card_page(request: Request, db: Session, signed: Signed, run_id: int,
+               agent_id: str) -> Response:
+    """The printable monthly report card (绩效考核表)."""
+    run = _allowed(db, signed, run_id, "agent", {"agent": agent_id})
+    return page_cache.serve(request, signed, run,
+                            lambda csrf: _card(request, signed, run, agent_id, csrf))
+
+
+def _card_pdf(request: Request, db: Session, signed: Signed, run_id: int,
+              agent_id: str) -> Response:
+    """The report card as PDF (WeasyPrint; the Chinese font is embedded)."""
+    run = _allowed(db, signed, run_id, "agent", {"agent": agent_id})
+
+    def printed(csrf: str) -> Response:
+        from weasyprint import CSS, HTML
+
+        from kefu.app.main import STATIC
+
+        html = bytes(_card(request, signed, run, agent_id, csrf, pdf=True).body).decode()
+        # no base URL and no links: WeasyPrint fetches nothing; the stylesheet is read here
+        pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STATIC / "card.css"))])
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="card-{run_id}.pdf"'})
+
+    return page_cache.serve(request, signed, run, printed)
+
+
+# ---------------------------------------------------------------------------- routes
+# Each route runs its page in one worker thread (deps.in_one_thread).
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}")
+async def agent_page(request: Request, run_id: int, agent_id: str) -> Response:
+    return await in_one_thread(request, _agent_page, run_id, agent_id)
+
+
+@router.get("/runs/{run_id}/director")
+async def director_page(request: Request, run_id: int, kpi: str = "") -> Response:
+    return await in_one_thread(request, _director_page, run_id, kpi)
+
+
+@router.get("/runs/{run_id}/teams/{team}")
+async def team_page(request: Request, run_id: int, team: str) -> Response:
+    return await in_one_thread(request, _team_page, run_id, team)
+
+
+@router.get("/runs/{run_id}/qa")
+async def qa_page(request: Request, run_id: int, check: str = "", agent: str = "",
+                  page: str = "") -> Response:
+    return await in_one_thread(request, _qa_page, run_id, check, agent, page)
+
+
+@router.get("/runs/{run_id}/charts/{page}/{chart}.json")
+async def chart_data(request: Request, run_id: int, page: str, chart: str) -> Response:
+    return await in_one_thread(request, _chart_data, run_id, page, chart)
+
+
+@router.get("/runs/{run_id}/export/{page}/{table}.xlsx")
+async def export_table(request: Request, run_id: int, page: str, table: str) -> Response:
+    return await in_one_thread(request, _export_table, run_id, page, table)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}.xlsx")
+async def evidence_export(request: Request, run_id: int, agent_id: str, metric: str) -> Response:
+    return await in_one_thread(request, _evidence_export, run_id, agent_id, metric)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/evidence/{metric}")
+async def evidence_page(request: Request, run_id: int, agent_id: str, metric: str) -> Response:
+    return await in_one_thread(request, _evidence_page, run_id, agent_id, metric)
+
+
+@router.get("/runs/{run_id}/agents/{agent_id}/chats/{buyer_id}")
+async def chat_page(request: Request, run_id: int, agent_id: str, buyer_id: str,
+                    conv: int | None = None) -> Response:
+    return await in_one_thread(request, _chat_page, run_id, agent_id, buyer_id, conv)
 
 
 @router.get("/runs/{run_id}/agents/{agent_id}/card")
-def card_page(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-              agent_id: str) -> Response:
-    """The printable monthly report card (绩效考核表)."""
-    return _card(request, db, signed, run_id, agent_id)
+async def card_page(request: Request, run_id: int, agent_id: str) -> Response:
+    return await in_one_thread(request, _card_page, run_id, agent_id)
 
 
 @router.get("/runs/{run_id}/agents/{agent_id}/card.pdf")
-def card_pdf(request: Request, db: DbDep, signed: SignedDep, run_id: int,
-             agent_id: str) -> Response:
-    """The report card as PDF (WeasyPrint; the Chinese font is embedded)."""
-    from weasyprint import CSS, HTML
-
-    from kefu.app.main import STATIC
-
-    html = bytes(_card(request, db, signed, run_id, agent_id, pdf=True).body).decode("utf-8")
-    # no base URL and no links: WeasyPrint fetches nothing; the stylesheet is read here
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STATIC / "card.css"))])
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="card-{run_id}.pdf"'})
+async def card_pdf(request: Request, run_id: int, agent_id: str) -> Response:
+    return await in_one_thread(request, _card_pdf, run_id, agent_id)

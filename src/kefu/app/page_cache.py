@@ -1,0 +1,170 @@
+"""Rendered responses of pages that cannot change, kept per process (a bounded LRU).
+
+A page of a published or superseded run version (dashboards, agent page, report card,
+chart data, XLSX exports) is the same bytes for the same reader as long as the run
+version is the same; a drill-down page (evidence, chats) also as long as the workspace's
+files are the same. Such a response is kept under a key naming everything that changes
+its bytes:
+
+- the database and the run version (id, version, status and its instants);
+- the path and the whole query string, the language, whether htmx asked for a part;
+- the reader: user id, name and display name, roles and links (a change to any of them
+  is a new key, so a user never gets bytes made for a different scope, and no two users
+  share an entry);
+- for drill-down, the workspace generation (its files' names, sizes and times).
+
+A new run version or a new workspace generation is a new key: nothing is invalidated,
+old entries age out of the LRU. Drafts (recomputable) are never kept.
+
+The cache sits *after* the permission checks: a handler runs every lookup of
+permissions.py first (they raise NotFound), and only then asks for the kept bytes.
+The session's CSRF token is not part of the kept bytes: a page is rendered with
+``CSRF_MARK`` in its place and the token of the request's session is put in when served.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from kefu.app.deps import Signed, get_lang, wants_fragment
+from kefu.app.models import Run, User
+from kefu.app.stored_runs import IMMUTABLE
+
+CACHE_BYTES = 64 * 1024 * 1024
+"""Kept response bytes per process; the least recently used go first."""
+CACHE_HEADER = "X-Kefu-Page-Cache"
+"""``hit`` or ``miss`` on every response this cache served (the benchmark reads it)."""
+CSRF_MARK = f"kefu-csrf-{secrets.token_hex(16)}"
+"""Stands for the session's CSRF token in kept bytes (random per process: no page text
+can hold it by chance)."""
+
+_KEPT_HEADERS = ("content-disposition",)
+
+Key = tuple[Any, ...]
+Render = Callable[[str], Response]
+"""Makes the response; its argument is the CSRF token the page must carry."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    body: bytes
+    status: int
+    media_type: str | None
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, response: Response) -> Kept:
+        headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
+        return cls(bytes(response.body), response.status_code,
+                   response.headers.get("content-type"), headers)
+
+    def response(self, csrf: str, state: str) -> Response:
+        body = self.body
+        if (self.media_type or "").startswith("text/html"):
+            body = body.replace(CSRF_MARK.encode(), csrf.encode())
+        headers = {**dict(self.headers), CACHE_HEADER: state}
+        return Response(body, status_code=self.status, headers=headers,
+                        media_type=self.media_type)
+
+
+_CACHE: OrderedDict[Key, Kept] = OrderedDict()
+_HELD = [0]
+_LOCK = threading.Lock()
+_BUSY: dict[Key, threading.Lock] = {}
+"""One lock per key being rendered: a page many readers open at once is rendered once."""
+
+
+def reader(user: User) -> tuple[Any, ...]:
+    """Everything of the user that a page may depend on (scope, roles, names)."""
+    return (user.id, user.username, user.display_name,
+            tuple(sorted(r.role for r in user.roles)),
+            tuple(sorted((link.kind, link.value) for link in user.links)))
+
+
+def run_version(run: Run) -> tuple[Any, ...] | None:
+    """The run version's identity, or None for a run that may still change (drafts)."""
+    if run.status not in IMMUTABLE:
+        return None
+    session = Session.object_session(run)
+    bind = str(session.get_bind().engine.url) if session is not None else ""
+    return (bind, run.id, run.version, str(run.status), run.created_at, run.published_at)
+
+
+def page_key(request: Request, user: User, run: Run,
+             generation: tuple[Any, ...] | None = None) -> Key | None:
+    """The key of this request's page, or None when it must not be kept."""
+    version = run_version(run)
+    if version is None:
+        return None
+    query = tuple(sorted(request.query_params.multi_items()))
+    return (version, request.url.path, query, get_lang(request),
+            wants_fragment(request), reader(user), generation)
+
+
+def _get(key: Key) -> Kept | None:
+    with _LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+        return found
+
+
+def _keep(key: Key, kept: Kept) -> None:
+    size = len(kept.body)
+    if size > CACHE_BYTES // 4:
+        return  # one huge export would push out everything else
+    with _LOCK:
+        old = _CACHE.pop(key, None)
+        _HELD[0] += size - (len(old.body) if old is not None else 0)
+        _CACHE[key] = kept
+        while _HELD[0] > CACHE_BYTES and _CACHE:
+            _HELD[0] -= len(_CACHE.popitem(last=False)[1].body)
+
+
+def serve(request: Request, signed: Signed, run: Run, render: Render,
+          generation: tuple[Any, ...] | None = None) -> Response:
+    """The kept response of this page, or ``render`` it (and keep it when it may be).
+
+    Call only after every permission check of the page passed."""
+    key = page_key(request, signed.user, run, generation)
+    token = signed.session.csrf_token
+    if key is None:
+        return render(token)
+    found = _get(key)
+    if found is not None:
+        return found.response(token, "hit")
+    with _LOCK:
+        busy = _BUSY.setdefault(key, threading.Lock())
+    try:
+        with busy:  # a second reader of the same page waits for the first one's bytes
+            found = _get(key)
+            if found is not None:
+                return found.response(token, "hit")
+            kept = Kept.of(render(CSRF_MARK))
+            if kept.status == 200:
+                _keep(key, kept)
+    finally:
+        with _LOCK:
+            _BUSY.pop(key, None)
+    return kept.response(token, "miss")
+
+
+def held() -> tuple[int, int]:
+    """(entries, bytes) kept in this process."""
+    with _LOCK:
+        return len(_CACHE), _HELD[0]
+
+
+def clear() -> None:
+    with _LOCK:
+        _CACHE.clear()
+        _HELD[0] = 0
