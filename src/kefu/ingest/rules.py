@@ -390,9 +390,10 @@ def money_rule(plan: Plan, key: str, name: str, source: Source, cell: Expr, clea
         value = plan.bind(f"value{key}", case(
             fn("matches", bare, MONEY), fn("to_double", fn("replace", bare, "[,，]", "")),
             lit(None, "double")))
-        unread = and_(not_(empty), fn("is_null", value))
-        comma = (and_(unread, fn("matches", cleaned, DECIMAL_COMMA)) if source is Source.TEXT
-                 else lit(False, "bool"))
+        unread = plan.bind(f"unread{key}", and_(not_(empty), fn("is_null", value)))
+        comma = plan.bind(f"comma{key}", case(unread, fn("matches", cleaned, DECIMAL_COMMA),
+                                              lit(False, "bool"))
+                          if source is Source.TEXT else lit(False, "bool"))
         plan.checks.append(Check(name, comma, (
             "a decimal comma? kefu reads ',' only as a thousands separator between groups "
             "of three digits; write the amount with a decimal point (299.00)")))
@@ -421,7 +422,9 @@ def timestamp_rule(plan: Plan, key: str, name: str, source: Source, cell: Expr, 
         else:
             value = plan.bind(f"value{key}", text_instant(plan, key, cleaned, tz))
         unread = plan.bind(f"unread{key}", and_(not_(empty), fn("is_null", value)))
-        date_only = and_(unread, fn("matches", cleaned, DATE_ONLY))
+        # a case, not an and: the pattern is tried on unread cells only
+        date_only = plan.bind(f"dateonly{key}", case(unread, fn("matches", cleaned, DATE_ONLY),
+                                                     lit(False, "bool")))
         plan.checks.append(Check(name, date_only,
                                  "a date without a time of day (a timestamp needs at least HH:MM)"))
         plan.checks.append(Check(name, and_(unread, not_(date_only)),

@@ -55,11 +55,19 @@ def literal(value: object, kind: str) -> str:
     raise ValueError(f"no SQL literal of type {kind} for {value!r}")
 
 
-def lookup(key: str, pairs: Sequence[tuple[str, object]], kind: str) -> str:
+def lookup(key: str, pairs: Sequence[tuple[str, object]], kind: str, text: str = "") -> str:
+    """The value paired with ``key``; with ``text`` (``key`` = lower(text)), values already
+    canonical (a key that maps to itself: buyer, true, 5) are matched first as written,
+    which spares lower() on most rows (the same result: keys are lower case)."""
     if not pairs:
         return literal(None, kind)
     entries = ", ".join(f"{string(k)}: {literal(v, kind)}" for k, v in pairs)
-    return f"MAP {{{entries}}}[{key}]"
+    mapped = f"MAP {{{entries}}}[{key}]"
+    canonical = [(k, v) for k, v in pairs if str(v).lower() == k]
+    if not text or not canonical:
+        return mapped
+    whens = " ".join(f"WHEN {string(k)} THEN {literal(v, kind)}" for k, v in canonical)
+    return f"CASE {text} {whens} ELSE {mapped} END"
 
 
 Compile = Callable[..., str]
@@ -136,6 +144,11 @@ def compiled(expr: Expr, relation: Relation) -> str:
         inner = expr.args[0]
         if isinstance(inner, Expr) and inner.op == "ref" and inner.args[0] in relation.trimmed:
             return quoted(relation.trimmed[str(inner.args[0])])
+    if expr.op == "lookup":
+        key, pairs, kind = expr.args
+        text = (compiled(key.args[0], relation)  # type: ignore[arg-type]
+                if isinstance(key, Expr) and key.op == "lower" else "")
+        return lookup(compiled(key, relation), pairs, str(kind), text)  # type: ignore[arg-type]
     if expr.op == "case":
         *branches, otherwise = [compiled(a, relation) for a in expr.args]  # type: ignore[arg-type]
         whens = " ".join(f"WHEN {c} THEN {v}" for c, v in zip(branches[::2], branches[1::2],
@@ -263,7 +276,9 @@ def relation(con: duckdb.DuckDBPyConnection, columns: Mapping[str, pa.ChunkedArr
         if header in trim and (pa.types.is_string(values.type)
                                or pa.types.is_large_string(values.type)):
             stripped = pc.utf8_trim_whitespace(values)
-            if pc.all(pc.equal(stripped, values)).as_py() is False:
+            # trimming only removes characters: same lengths, same text
+            if pc.all(pc.equal(pc.binary_length(stripped), pc.binary_length(values))).as_py() \
+                    is False:
                 data[f"t{i}"] = stripped
                 trimmed[header] = f"t{i}"
             else:
@@ -291,6 +306,25 @@ def passable(plan: Plan, relation: Relation, headers: Mapping[str, str]) -> dict
     return out
 
 
+def differs_from(plan: Plan, name: str, source: str, relation: Relation) -> str:
+    """SQL: the output column differs from the registered column ``source`` on this row.
+
+    The usual text rule, ``case(empty, default, the cell)``, differs only where the cell is
+    empty and the default is not what it holds: that is said without comparing text.
+    """
+    expr = plan.outputs[name][0]
+    bound = dict(plan.bindings)
+    rule = bound.get(str(expr.args[0])) if expr.op == "ref" else None
+    if rule is not None and rule.op == "case" and len(rule.args) == 3:
+        empty, default, value = rule.args
+        while isinstance(value, Expr) and value.op == "ref" and str(value.args[0]) in bound:
+            value = bound[str(value.args[0])]
+        if isinstance(value, Expr) and compiled(value, relation) == quoted(source):
+            return (f"({compiled(empty, relation)} AND "  # type: ignore[arg-type]
+                    f"{compiled(default, relation)} IS DISTINCT FROM {quoted(source)})")  # type: ignore[arg-type]
+    return f"NOT ({output(plan, name, relation)} IS NOT DISTINCT FROM {quoted(source)})"
+
+
 def type_rows(con: duckdb.DuckDBPyConnection, plan: Plan, relation: Relation,
               headers: Mapping[str, str]) -> tuple[pa.Table, np.ndarray]:
     """Every row of the file typed (canonical columns, in file order) and the bit mask of
@@ -304,8 +338,7 @@ def type_rows(con: duckdb.DuckDBPyConnection, plan: Plan, relation: Relation,
     same = passable(plan, relation, headers)
     other = [name for name in plan.outputs if name not in same]
     checks = [compiled(c.bad, relation) for c in plan.checks]
-    differs = [f"NOT ({output(plan, name, relation)} IS NOT DISTINCT FROM {quoted(source)})"
-               for name, source in same.items()]
+    differs = [differs_from(plan, name, source, relation) for name, source in same.items()]
     selected = [f"{output(plan, name, relation)} AS {quoted(name)}" for name in other]
     query = (f"SELECT {', '.join([*selected, flags(checks + differs) + ' AS __flags'])} "
              f"FROM ({body(plan, relation)})")
