@@ -233,6 +233,35 @@ def test_whitespace_is_what_arrow_and_python_trim() -> None:
     assert [c for c, s in zip(chars, stripped, strict=True) if s == "a"] == spaces
 
 
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Africa/Casablanca",
+                                "Australia/Lord_Howe", "Asia/Tehran"])
+def test_zone_offsets_of_the_sql_path_are_the_zone_database(tz: str) -> None:
+    """DuckDB reads clock changes from lists made of Python's zone database: every instant
+    of 1999–2100, also the seconds around each change, has the database's offset."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    from kefu.ingest.rules_sql import connection, zone_changes, zone_offset_sql
+
+    rng = random.Random(7)
+    seconds = [rng.randrange(915_148_800, 4_133_980_800) for _ in range(3000)]
+    seconds += [at // 1_000_000 + d for _, changes in zone_changes(tz)[20:30]
+                for at, _ in changes for d in (-1, 0, 1)]
+    instants = [dt.datetime(1970, 1, 1) + dt.timedelta(seconds=s) for s in seconds]
+    table = pa.table({"instant": pa.array(instants, pa.timestamp("us"))})
+    con = connection()
+    con.register("zone_instants", table)
+    try:
+        got = [r[0] for r in con.execute(
+            f"SELECT {zone_offset_sql('instant', tz)} FROM zone_instants").fetchall()]
+    finally:
+        con.unregister("zone_instants")
+    zone = ZoneInfo(tz)
+    expected = [dt.datetime.fromtimestamp(s, UTC).astimezone(zone).utcoffset()
+                // dt.timedelta(microseconds=1) for s in seconds]
+    assert got == expected
+
+
 def test_one_offset_is_found_only_for_zones_that_keep_one() -> None:
     assert fixed_offset_us("Asia/Shanghai") == 8 * 3600 * 1_000_000
     assert fixed_offset_us("UTC") == 0
