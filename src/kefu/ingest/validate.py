@@ -92,15 +92,24 @@ def type_file(
                         + ", ".join(f"{c.name} ({describe_default(c)})" for c in absent))
     if n == 0:
         return early([])
-    con = rules_sql.connection()
     sources = {h: (rules_sql.source_kind(v.type), str(v.type)) for h, v in raw.columns.items()}
     try:
         plan = plan_file(table, headers, sources, tz, profile)
     except Unreadable as exc:
         return early([RowError(raw.source, raw.header_line, exc.column, "", str(exc))])
-    trim = rules_sql.trimmed_headers(plan)
+    typed = checked_rows(raw, table, plan, headers)
+    typed.errors[:0] = errors
+    typed.warnings[:0] = warnings
+    return typed
+
+
+def checked_rows(raw: RawFile, table: Table, plan: Plan, headers: dict[str, str]) -> TypedFile:
+    """The plan run over the file's rows (one DuckDB query), in-file duplicate keys, and
+    the errors of the bad rows with their cells."""
+    n = raw.num_rows
+    con = rules_sql.connection()
     used = {h: v for h, v in raw.columns.items() if h in headers.values()}
-    with rules_sql.relation(con, used, n, trim) as relation:
+    with rules_sql.relation(con, used, n, rules_sql.trimmed_headers(plan)) as relation:
         rows, mask = rules_sql.type_rows(con, plan, relation, headers)
         bad = mask != 0
         duplicates = np.zeros(n, dtype=bool)
@@ -111,7 +120,7 @@ def type_file(
                   if bad.any() else [])
         wanted = np.concatenate([*failed, np.asarray([r for r, _ in clashes], np.int64)])
         cells = rules_sql.fetch_cells(con, plan, relation, wanted)
-    errors += row_errors(raw, plan, failed, cells)
+    errors = row_errors(raw, plan, failed, cells)
     key = table.key[0] if table.key else ""
     errors += [RowError(raw.source, int(raw.lines[row]), key, cells.get(key, {}).get(row, ""),
                         reason, raw.sheet(row)) for row, reason in clashes]
@@ -123,7 +132,7 @@ def type_file(
     if drop.any():
         rows = rows.filter(pa.array(~drop))
     return TypedFile(raw.source, table.name, rows, errors, n, int((duplicates & ~bad).sum()),
-                     warnings, raw.sheets, raw.sheet_of_row)
+                     [], raw.sheets, raw.sheet_of_row)
 
 
 def row_errors(raw: RawFile, plan: Plan, failed: list[np.ndarray],
