@@ -70,6 +70,10 @@ OPERATIONS = {
     "round_even": "round to a whole number, halves to even",
     "ts_text": "text 'YYYY-MM-DD[ T]HH:MM:SS[.ffffff]' (hours < 24) as a timestamp, null "
                "when no such day",
+    "iso_time": "text in ISO_TIMESTAMP form as its timestamp (ts_text), else null; an "
+                "engine may also read here other TIMESTAMP_PARTS forms without offset, "
+                "giving the value parts_local gives them (a fast path, never another "
+                "result)",
     "ts_micros": "a timestamp from microseconds since 1970-01-01",
     "micros": "a timestamp as microseconds since 1970-01-01",
     "wall_clock": "a naive timestamp column of the file (any unit) as a timestamp[us]",
@@ -152,6 +156,8 @@ MONEY = (
     r"|^-?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$"
 )
 MONEY_NOISE = r"[¥￥" + SPACE[1:-1] + r"元]|^CNY|^RMB"
+PLAIN_AMOUNT = r"^\d+(\.\d+)?$"
+"""An amount as most exports write it (a MONEY form with nothing to clean)."""
 DECIMAL_COMMA = r"^-?\d[\d.]*[,，]\d{1,2}$|^-?\d[\d,，]*[,，]\d{1,2}$|^-?\d{1,3}(\.\d{3})+,\d+$"
 MAX_AMOUNT = 1e9
 """Larger amounts (one order, one refund) are refused as out of range (CNY)."""
@@ -388,6 +394,8 @@ def money_rule(plan: Plan, key: str, name: str, source: Source, cell: Expr, clea
     else:
         bare = fn("replace", cleaned, MONEY_NOISE, "")
         value = plan.bind(f"value{key}", case(
+            # the usual 1299.00 needs neither cleaning nor the full pattern
+            fn("matches", cleaned, PLAIN_AMOUNT), fn("to_double", cleaned),
             fn("matches", bare, MONEY), fn("to_double", fn("replace", bare, "[,，]", "")),
             lit(None, "double")))
         unread = plan.bind(f"unread{key}", and_(not_(empty), fn("is_null", value)))
@@ -440,8 +448,7 @@ def timestamp_rule(plan: Plan, key: str, name: str, source: Source, cell: Expr, 
 def text_instant(plan: Plan, key: str, cleaned: Expr, tz: str) -> Expr:
     """A time written as text: the usual ISO form first (ISO_TIMESTAMP: one cast), then
     the forms of TIMESTAMP_PARTS, then numbers (``number_instant``)."""
-    fast = plan.bind(f"iso{key}", case(fn("matches", cleaned, ISO_TIMESTAMP),
-                                       fn("ts_text", cleaned), NULL_TIMESTAMP))
+    fast = plan.bind(f"iso{key}", fn("iso_time", cleaned))
     # only cells not in the ISO form go through the slower patterns
     rest = plan.bind(f"rest{key}", case(fn("is_null", fast), cleaned, NULL_TEXT))
     parts = plan.bind(f"parts{key}", fn("groups", rest, TIMESTAMP_PARTS, PART_NAMES))
@@ -537,9 +544,11 @@ def local_to_utc(plan: Plan, key: str, local: Expr, tz: str) -> Expr:
     if fixed is not None:
         return ts_add(local, number(-fixed))
     wall = plan.bind(f"wall{key}", local)
-    before = plan.bind(f"before{key}", fn("zone_offset_us", ts_add(wall, number(-2 * DAY_US)),
-                                          tz))
-    after = plan.bind(f"after{key}", fn("zone_offset_us", ts_add(wall, number(2 * DAY_US)), tz))
+    # the probes are bound, so each offset is looked up from a column
+    probes = [plan.bind(f"{side}probe{key}", ts_add(wall, number(sign * 2 * DAY_US)))
+              for side, sign in (("early", -1), ("late", 1))]
+    before = plan.bind(f"before{key}", fn("zone_offset_us", probes[0], tz))
+    after = plan.bind(f"after{key}", fn("zone_offset_us", probes[1], tz))
     early = ts_add(wall, fn("mul", before, number(-1)))
     late = ts_add(wall, fn("mul", after, number(-1)))
 

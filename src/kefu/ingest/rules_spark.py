@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any
 
-from kefu.ingest.rules import WHITESPACE, Expr, Plan, Source, layers
+from kefu.ingest.rules import ISO_TIMESTAMP, WHITESPACE, Expr, Plan, Source, layers
 
 PROBLEMS_TYPE = "array<struct<column:string,reason:string,value:string>>"
 SPARK_TYPES = {"text": "string", "bool": "boolean", "double": "double", "bigint": "bigint",
@@ -100,6 +100,7 @@ def templates() -> dict[str, Callable[..., Any]]:
         "is_nan": lambda a: F.isnan(a),
         "round_even": lambda a: F.bround(a, 0),
         "ts_text": lambda a: a.cast("timestamp"),
+        "iso_time": lambda a: F.when(a.rlike(ISO_TIMESTAMP), a.cast("timestamp")),
         "ts_micros": lambda a: F.timestamp_micros(a),
         "micros": lambda a: F.unix_micros(a),
         "wall_clock": lambda a: a.cast("timestamp"),  # timestamp_ntz read as UTC wall clock

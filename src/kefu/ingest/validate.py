@@ -109,7 +109,8 @@ def checked_rows(raw: RawFile, table: Table, plan: Plan, headers: dict[str, str]
     n = raw.num_rows
     con = rules_sql.connection()
     used = {h: v for h, v in raw.columns.items() if h in headers.values()}
-    with rules_sql.relation(con, used, n, rules_sql.trimmed_headers(plan)) as relation:
+    with rules_sql.relation(con, used, n, rules_sql.trimmed_headers(plan),
+                            rules_sql.iso_texts(plan)) as relation:
         rows, mask = rules_sql.type_rows(con, plan, relation, headers)
         bad = mask != 0
         duplicates = np.zeros(n, dtype=bool)
