@@ -5,9 +5,10 @@ records after their readers) are registered in DuckDB; one query computes every
 canonical column and a bit mask of the failed checks per row, and hands back as Arrow
 only the columns that differ from the file's (the others are the file's own arrays).
 A second query, only when some row failed, fetches the raw cells of the failed rows
-for the report. Two operations have a DuckDB form of their own, the same in meaning:
-trimming a raw text column runs in Arrow before the query (``relation``), and a time
-zone's offset is looked up in lists of its clock changes (``zone_offset_sql``).
+for the report. Three operations have a form of their own here, the same in meaning:
+trimming a raw text column and reading its times in the usual ISO forms run in Arrow
+before the query (``relation``, ``arrow_times``), and a time zone's offset is looked up
+in lists of its clock changes (``zone_offset_sql``).
 """
 
 from __future__ import annotations
