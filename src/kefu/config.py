@@ -142,6 +142,16 @@ class MetricParams(BaseModel):
         return clock_minutes(start) * US_PER_MIN, clock_minutes(end, True) * US_PER_MIN
 
     @property
+    def session_gap_us(self) -> int:
+        """session_gap_min in whole microseconds (the facts' integer clock)."""
+        return int(round(self.session_gap_min * 60 * 1_000_000))
+
+    @property
+    def repeat_window_us(self) -> int:
+        """repeat_window_h in whole microseconds."""
+        return int(round(self.repeat_window_h * 3600 * 1_000_000))
+
+    @property
     def day_cutoff_us(self) -> int:
         """The business day's start, microseconds after local midnight (0: midnight)."""
         return clock_minutes(self.day_cutoff) * US_PER_MIN

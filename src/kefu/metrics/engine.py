@@ -318,7 +318,7 @@ def build_context(
     extra = message_columns(flags, dataset.messages, params, qa)
     dataset = with_day_cutoff(dataset, params)
     codes = Encoding(dataset)
-    gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
+    gap_us = params.session_gap_us
     # Spark gets the window definitions of seq, conv_no, human_no (facts.py)
     # no name keeps the prepared table: once the messages fact is copied into DuckDB,
     # unregistering it frees it (engine._materialiser)
@@ -343,7 +343,7 @@ def build_context(
             shift_table, codes.agents(shift_table.column("agent_id"))))
     return Context(
         facts=build_facts(messages, gap_us, _materialiser(con),
-                          int(round(params.repeat_window_h * 3600 * US_PER_S))),
+                          params.repeat_window_us),
         period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), params.tz),
         params=params,
         agents=agents,

@@ -24,7 +24,7 @@ from kefu.ingest.spark_reader import SparkShop
 from kefu.metrics.attendance import prepare_shifts
 from kefu.metrics.context import Context
 from kefu.metrics.engine import PER_AGENT_TABLES, _materialiser, period_of
-from kefu.metrics.facts import US_PER_DAY, US_PER_S, build_facts
+from kefu.metrics.facts import US_PER_DAY, build_facts
 from kefu.metrics.params import MetricParams
 
 
@@ -204,13 +204,13 @@ def build_spark_context(con: Any, shop: SparkShop, params: MetricParams) -> Cont
         for name, (keep, times) in PER_AGENT_TABLES.items()
         if (frame := shop.frame(name)) is not None
     }
-    gap_us = int(round(params.session_gap_min * 60 * US_PER_S))
+    gap_us = params.session_gap_us
     held: dict[str, Any] = {"agent_ids": enc.agent_ids, "agent_shops": shops, "codes": enc}
     if (shift_frame := shop.frame("shifts")) is not None:
         held["shifts"] = register("shifts", shifts_frame(spark, enc, shift_frame))
     return Context(
         facts=build_facts(messages, gap_us, _materialiser(con),
-                          int(round(params.repeat_window_h * 3600 * US_PER_S))),
+                          params.repeat_window_us),
         period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), tz),
         params=params,
         agents=register("agents", agents),
