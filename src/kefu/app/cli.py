@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    import socket
+
     from sqlalchemy.orm import Session, sessionmaker
 
     from kefu.app.settings import Settings
@@ -109,15 +111,71 @@ def serve(
 
 def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
     """uvicorn's worker processes, each building the app from the environment
-    (kefu.app.main.worker_app): the settings given on the command line go there."""
+    (kefu.app.main:worker_app): the settings given on the command line go there.
+
+    On Linux each worker listens on a socket of its own, all bound to the same port with
+    SO_REUSEPORT, so the kernel spreads new connections evenly over the workers. With
+    uvicorn's one shared socket, the worker that wakes first accepts every connection
+    waiting: the bench's 50 keep-alive clients all landed on one worker (one CPU core)
+    while the other idled, which doubled latency under load."""
     import os
+    import sys
 
     import uvicorn
 
     os.environ["KEFU_WORKSPACE"] = str(settings.workspace.resolve())
     os.environ["KEFU_DEMO"] = "true" if settings.demo else "false"
-    uvicorn.run("kefu.app.main:worker_app", factory=True, host=host, port=port,
-                workers=workers)
+    if not sys.platform.startswith("linux"):  # elsewhere SO_REUSEPORT does not balance
+        uvicorn.run("kefu.app.main:worker_app", factory=True, host=host, port=port,
+                    workers=workers)
+        return
+    from uvicorn.supervisors import Multiprocess
+    from uvicorn.supervisors.multiprocess import Process
+
+    class OwnSockets(Multiprocess):
+        """Worker i serves socket i. A worker started again (it died, or SIGHUP) serves
+        all of them: the dead worker's socket still needs serving."""
+
+        def init_processes(self) -> None:
+            for sock in self.sockets:
+                process = Process(self.config, [sock])
+                process.start()
+                self.processes.append(process)
+
+    config = uvicorn.Config("kefu.app.main:worker_app", factory=True, host=host, port=port,
+                            workers=workers)
+    sockets = listening_sockets(host, port, workers, config.backlog)
+    try:
+        OwnSockets(config, sockets).run()
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def listening_sockets(host: str, port: int, count: int,
+                      backlog: int = 2048) -> list[socket.socket]:
+    """``count`` listening TCP sockets on the same address and port (SO_REUSEPORT: the
+    kernel hands each new connection to one of them). Port 0: a free port, the same
+    for all."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            port = sock.getsockname()[1]  # port 0 picked one: the others take the same
+            sock.listen(backlog)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 @users_app.command("add")

@@ -13,11 +13,20 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+SQLITE_POOL = 40
+"""SQLite connections kept open per process: one per request thread (anyio's default
+limit is 40). SQLAlchemy's default keeps 5 and opens up to 10 more, which under many
+clients opened and closed a connection (two PRAGMAs, the schema read again, an empty
+page cache) on most requests, or made the request wait for one."""
+
+
 def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         # the background runner writes from another thread
         kwargs["connect_args"] = {"check_same_thread": False}
+        if ":memory:" not in url and url.rstrip("/") != "sqlite:":
+            kwargs.update(pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
