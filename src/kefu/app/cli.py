@@ -129,24 +129,59 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         uvicorn.run("kefu.app.main:worker_app", factory=True, host=host, port=port,
                     workers=workers)
         return
-    from uvicorn.supervisors import Multiprocess
-    from uvicorn.supervisors.multiprocess import Process
+    import inspect
+    from typing import Any
 
-    class OwnSockets(Multiprocess):
-        """Worker i serves socket i. A worker started again (it died, or SIGHUP) serves
-        all of them: the dead worker's socket still needs serving."""
+    from uvicorn.supervisors import multiprocess
+
+    # uvicorn before ~0.36 passed the server's run function (target) along; later not
+    takes_target = "target" in inspect.signature(multiprocess.Process.__init__).parameters
+    process_of: Any = multiprocess.Process
+
+    class OwnSockets(multiprocess.Multiprocess):
+        """Worker i serves socket i, and so does the worker started in its place (it
+        died, did not answer the health check, or SIGHUP)."""
 
         def init_processes(self) -> None:
             for sock in self.sockets:
-                process = Process(self.config, [sock])
+                where = (self.config, getattr(self, "target", None), [sock]) if (
+                    takes_target) else (self.config, [sock])
+                process = process_of(*where)
                 process.start()
                 self.processes.append(process)
 
+        def _one_by_one(self, method: Any) -> None:
+            """uvicorn's ``method`` for each worker alone, as if it were the only one
+            and its socket the only socket (uvicorn starts a new worker with them)."""
+            processes, sockets = self.processes, self.sockets
+            try:
+                for index, sock in enumerate(sockets):
+                    self.processes, self.sockets = [processes[index]], [sock]
+                    method()
+                    processes[index] = self.processes[0]
+            finally:
+                self.processes, self.sockets = processes, sockets
+
+        def keep_subprocess_alive(self) -> None:
+            self._one_by_one(super().keep_subprocess_alive)
+
+        def restart_all(self) -> None:
+            self._one_by_one(super().restart_all)
+
+    options: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # a worker answers the health check only once imported; under load that took
+        # over uvicorn's 5 s, and uvicorn killed and started it again, many times over
+        options["timeout_worker_healthcheck"] = 60
     config = uvicorn.Config("kefu.app.main:worker_app", factory=True, host=host, port=port,
-                            workers=workers)
+                            workers=workers, **options)
     sockets = listening_sockets(host, port, workers, config.backlog)
+    supervisor: Any = OwnSockets
     try:
-        OwnSockets(config, sockets).run()
+        if takes_target:
+            supervisor(config, target=uvicorn.Server(config).run, sockets=sockets).run()
+        else:
+            supervisor(config, sockets=sockets).run()
     finally:
         for sock in sockets:
             sock.close()
