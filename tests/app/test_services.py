@@ -94,3 +94,29 @@ def test_a_chat_that_began_before_the_period_still_opens_from_its_hit(workspace:
     assert any(t < str(day) for t in times)  # and those from before it began
     assert dt.date.fromisoformat(found[0]["first_at"][:10]) < day
     services.close_facts()
+
+
+def test_the_chat_index_finds_one_agents_messages_with_one_buyer_in_table_order() -> None:
+    """A chat's messages come from an (agent, buyer) index, not a filter of the whole
+    table: the same rows in the same order, across record batches, none for a pair that
+    never spoke, and rows without a buyer or an agent never match."""
+    import pyarrow as pa
+
+    rows = [("a2", "b1", 1), ("a1", "b2", 2), ("a1", "b1", 3), ("a1", None, 4),
+            ("a2", "b1", 5), (None, "b1", 6), ("a1", "b1", 7), ("a1", "b10", 8)]
+    schema = pa.schema([("agent_id", pa.string()), ("buyer_id", pa.string()),
+                        ("n", pa.int64())])
+    batches = [pa.RecordBatch.from_pylist(
+        [dict(zip(schema.names, r, strict=True)) for r in part], schema=schema)
+        for part in (rows[:3], rows[3:5], rows[5:])]
+    index = services._ChatIndex.of(pa.Table.from_batches(batches))
+
+    def numbers(agent: str, buyer: str) -> list[int]:
+        return index.rows(agent, buyer).column("n").to_pylist()
+
+    assert numbers("a1", "b1") == [3, 7]  # two batches apart, in the table's order
+    assert numbers("a2", "b1") == [1, 5]
+    assert numbers("a1", "b2") == [2]
+    assert numbers("a1", "b10") == [8]  # "b1" is a prefix of it: not the same buyer
+    assert numbers("a2", "b2") == [] and numbers("a3", "b1") == []
+    assert numbers("a1", "") == [] and index.rows("a1", "b1").schema == schema
