@@ -197,8 +197,8 @@ def prepare_messages(
         return column if order is None else pc.take(column, order)
 
     conversation_id = messages.column("conversation_id").combine_chunks()
-    conv_tag = pc.fill_null(pc.add(pc.cast(conversation_id.dictionary_encode().indices,
-                                           pa.int32()), 1), 0)
+    conv_tag = pc.cast(pc.fill_null(pc.add(conversation_id.dictionary_encode().indices, 1), 0),
+                       pa.int32())
     sender = messages.column("sender")
     human = pc.and_(pc.equal(sender, "agent"),
                     pc.invert(pc.fill_null(messages.column("auto_reply"), False)))
@@ -223,7 +223,7 @@ def prepare_messages(
         th, _numpy(columns["conv_tag"]), _numpy(columns["sent_us"]),
         _numpy(columns["is_human"]).astype(bool), gap_us)
     columns.update(threads.as_arrow({
-        "seq": np.arange(len(th), dtype=np.int64), **counts,
+        "seq": np.arange(len(th), dtype=threads.row_dtype(len(th))), **counts,
         "multi_agent": threads.multi_agent_buyers(th, n_agents, n_buyers),
     }))
     return pa.table(columns)

@@ -110,9 +110,15 @@ def _segments_together(thread: IntArray, conv_tag: IntArray) -> IntArray | None:
     return np.lexsort((conv_tag, thread))
 
 
+def row_dtype(n: int) -> type[np.signedinteger[Any]]:
+    """The narrowest of int32/int64 that holds any row position or count of n rows:
+    the facts' seq, conv_no and human_no in half the memory below 2^31 rows."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def _segment_cumsum(values: IntArray, starts: IntArray) -> IntArray:
     """Inclusive running sum of ``values`` that restarts where ``starts`` is True."""
-    total = np.cumsum(values, dtype=np.int64)
+    total = np.cumsum(values, dtype=row_dtype(len(values)))
     first = np.flatnonzero(starts)
     before = total[first] - values[first]
     return total - np.repeat(before, np.diff(np.append(first, len(values))))
