@@ -418,12 +418,13 @@ def _turns_of(con: Any) -> Callable[[ir.Table], ir.Table | None]:
         clock = "sent_bus" if "sent_bus" in m.columns else "sent_us"
         picked = ", ".join(f"{clock} AS clock" if c == "clock" else c
                            for c in threads.TURN_INPUTS)
-        total = con.con.execute("SELECT count(*) FROM f_messages").fetchone()[0]
+        table = m.get_name()  # the kept messages fact (f_messages)
+        total = con.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         batches: list[pa.RecordBatch] = []
         carry: dict[str, np.ndarray[Any, Any]] | None = None
         for low in range(0, max(total, 1), TURN_CHUNK_ROWS):
             rows = _numpy_rows(con.con.execute(
-                f"SELECT {picked} FROM f_messages WHERE seq >= ? AND seq < ? "
+                f"SELECT {picked} FROM {table} WHERE seq >= ? AND seq < ? "
                 "AND (is_buyer OR is_human)", [low, low + TURN_CHUNK_ROWS]).fetchnumpy())
             if rows is None:
                 return None  # a null (a time without a clock): leave it to the definition
