@@ -33,7 +33,7 @@ from kefu.qa.api import CHECK_FLAGS, NEGATIVE_CHECKS
 from ._data import require_shared_data
 
 FORBIDDEN_LINES = {
-    1049, 1750, 2009, 3606, 4361, 4475, 4830, 7411, 8430, 8537,
+    1049, 1750, 2009, 2405, 3606, 4361, 4475, 4830, 5796, 7411, 8430, 8537,
     8959, 9139, 10371, 11260, 11462, 11597, 11661,
 }  # fmt: skip
 PII_BUYER_LINES = {5345, 8038, 10516, 11766}
@@ -89,9 +89,9 @@ def test_buyer_pii_and_upset(jddc: list[tuple[int, bool, str]]) -> None:
     upset = sum(
         any(h["check"] in UPSET_CHECKS for h in r["hits"]) for r in records
     )
-    # 429 of 6,107 buyer turns (7.0 %) are flagged upset (381 before the second
-    # round of buyer rules); the labelled sets estimate that 9-12 % are
-    # (docs/qa.md): on the fresh test batch the checks find about one in three.
+    # 466 of 6,107 buyer turns (7.6 %) are flagged upset (381 before the second
+    # round of buyer rules, 429 before the third); the labelled sets estimate
+    # that 9-12 % are (docs/qa.md).
     assert 0.055 <= upset / len(buyer) <= 0.08
 
 

@@ -131,7 +131,7 @@ _NOT_AS_PROMISED = re.compile(
 )
 # The status says done or delivered, the buyer has nothing: "显示签收了，没收到".
 _SHOWN_DONE = re.compile(r"(?:显示|怎么就|就)[^,.!?;:。 ]{0,8}(?:签收|完成|妥投|收货|确认)")
-_NOT_RECEIVED = ("没收到", "没有收到")
+_NOT_RECEIVED = ("没收到", "没有收到", "未收到")
 # A request that states a wait as its premise ("还没派送，能改吗", "如果现在退了…"):
 # a question, not a complaint, so the waiting phrase does not count.
 _PREMISE = re.compile(r"如果|要是|能不能|可不可以|(?:能|可以)[^,.!?;:。 ]{0,8}(?:吗|么|\?)")
@@ -180,6 +180,17 @@ _MADE_TO_BEAR = re.compile(r"(?:也|还|又|都)(?:要|得|让)我们?[^,.!?;:�
 # Doubt about what was promised: "确定可以吗", "你确定没有吗" (not "能确定价格吗",
 # which asks whether it can be known).
 _DOUBT = re.compile(r"(?<![能以否])确定[^,.!?;:。 ]{0,6}(?:吗|嘛|(?<!什)么)")
+# Others were served, the buyer was not: "其它人的早就收到了", "别人当天都到了".
+_OTHERS_SERVED = re.compile(
+    r"(?:别人|其他人|其它人|人家)的?[^,.!?;:。 ]{0,8}(?:都|早就|早)(?:收到|到了|到货|发货|发了|有)"
+)
+# The story changed: "本来说是[数字x]号送到，现在又说…", "之前说…然后又说…";
+# and the buyer had to say it again and again: "说了三次".
+_STORY_CHANGED = re.compile(
+    rf"说[^.!?。]{{1,25}}?(?:又说|然后说|现在说|又改|又变)|说了\s*{_NUMBER}\s*(?:次|遍)"
+)
+# Calling for the agent again and again: "在吗 在吗", "人呢? 人呢".
+_REPEATED_CALL = re.compile(r"(在吗|在不在|人呢|有人吗)[\s,.!?~。]*\1")
 _QUESTION_PARTICLES = frozenset("吗吧么嘛呢")
 _MARKS = frozenset("? ")
 
@@ -205,6 +216,18 @@ def _constructions(norm: str) -> list[Hit]:
         match = _MADE_TO_BEAR.search(norm)
         if match:
             found.append(Hit(match.start(), match.end(), "buyer_upset", "made to bear it"))
+    if "人" in norm:
+        match = _OTHERS_SERVED.search(norm)
+        if match:
+            found.append(Hit(match.start(), match.end(), "buyer_upset", "others served"))
+    if "说" in norm:
+        match = _STORY_CHANGED.search(norm)
+        if match:
+            found.append(Hit(match.start(), match.end(), "buyer_upset", "story changed"))
+    if "在" in norm or "人" in norm:
+        match = _REPEATED_CALL.search(norm)
+        if match:
+            found.append(Hit(match.start(), match.end(), "buyer_urgent", "repeated call"))
     if "确定" in norm:
         match = _DOUBT.search(norm)
         if match:
