@@ -83,7 +83,9 @@ class TestBrushOff:
         assert "brush_off" not in checks(text)
 
     @pytest.mark.parametrize(
-        "text", ["小妹也不是很清楚的呢", "您可以自己申请售后的", "这个我们也没办法哦"]
+        "text",
+        ["小妹也不是很清楚的呢", "您可以自己申请售后的", "这个我们也没办法哦",
+         "这款我们没有呢，需要您单独搜索购买的"],
     )
     def test_third_round_brush_offs(self, text: str) -> None:
         assert flag_messages([text], [True]).to_pylist()[0]["forbidden"], checks(text)
@@ -215,6 +217,26 @@ class TestUpset:
             ("我的包裹到底在哪", "buyer_urgent", "到底"),
             ("人呢?", "buyer_urgent", "人呢"),
             ("你确定今天能到吗", "buyer_urgent", "doubt"),
+            ("你们的售后怎么都这么差", "buyer_upset", "这么差"),
+            ("写得清清楚楚，眼瞎吗", "buyer_upset", "眼瞎"),
+            ("等得花儿都谢了", "buyer_upset", "花儿都谢了"),
+            ("退货太不方便了", "buyer_upset", "太不方便"),
+            ("你还让我再拍一次照片", "buyer_upset", "还让我"),
+            ("别人前天买的早就收到了", "buyer_upset", "others served"),
+            ("昨天说周三送，今天又说周五", "buyer_upset", "story changed"),
+            ("这句话我都说了三遍", "buyer_upset", "story changed"),
+            ("我以为今天能到，结果还在仓库", "buyer_upset", "story changed"),
+            ("这速度，我服气", "buyer_upset", "这速度"),
+            ("第一次遇到这样的快递", "buyer_upset", "第一次遇到这样"),
+            ("本来应该昨天到的", "buyer_upset", "本来应该"),
+            ("这次物流慢了好多", "buyer_upset", "慢了"),
+            ("页面显示已完成，可我未收到", "buyer_upset", "shown done, not received"),
+            ("快递员一直不接电话", "buyer_waiting", "不接电话"),
+            ("物流一直不更新", "buyer_waiting", "一直不更新"),
+            ("我的退款啥情况", "buyer_waiting", "啥情况"),
+            ("在吗? 在吗?", "buyer_urgent", "repeated call"),
+            ("孩子开学要用，等不了", "buyer_urgent", "等不了"),
+            ("麻烦快一点", "buyer_urgent", "快一点"),
         ],
     )
     def test_third_round_constructions(self, text: str, check: str, phrase: str) -> None:
@@ -231,6 +253,9 @@ class TestUpset:
             "收货人呢写我爸爸的名字",  # 收货人呢 is no call for the agent
             "如果还要我补运费的话就算了",  # a condition, not a rhetorical question
             "那天有点急事没聊完",
+            "他说是一个月，是吗",  # "说" with nothing changed
+            "我以为是要写名字",  # "以为" without a letdown
+            "在吗",
         ],
     )
     def test_third_round_keeps_plain_messages_calm(self, text: str) -> None:

@@ -184,10 +184,13 @@ _DOUBT = re.compile(r"(?<![能以否])确定[^,.!?;:。 ]{0,6}(?:吗|嘛|(?<!什
 _OTHERS_SERVED = re.compile(
     r"(?:别人|其他人|其它人|人家)的?[^,.!?;:。 ]{0,8}(?:都|早就|早)(?:收到|到了|到货|发货|发了|有)"
 )
-# The story changed: "本来说是[数字x]号送到，现在又说…", "之前说…然后又说…";
+# The story changed: "本来说是[数字x]号送到，现在又说…", "之前说…然后又说…",
+# or an expectation let down ("我以为…，结果…");
 # and the buyer had to say it again and again: "说了三次".
 _STORY_CHANGED = re.compile(
     rf"说[^.!?。]{{1,25}}?(?:又说|然后说|现在说|又改|又变)|说了\s*{_NUMBER}\s*(?:次|遍)"
+    # an expectation let down: "我以为今天能送到，结果显示明天才送到"
+    r"|以为[^.!?。]{0,15}(?:结果|却|居然|竟然|没想到)"
 )
 # Calling for the agent again and again: "在吗 在吗", "人呢? 人呢".
 _REPEATED_CALL = re.compile(r"(在吗|在不在|人呢|有人吗)[\s,.!?~。]*\1")
@@ -220,7 +223,7 @@ def _constructions(norm: str) -> list[Hit]:
         match = _OTHERS_SERVED.search(norm)
         if match:
             found.append(Hit(match.start(), match.end(), "buyer_upset", "others served"))
-    if "说" in norm:
+    if "说" in norm or "以为" in norm:
         match = _STORY_CHANGED.search(norm)
         if match:
             found.append(Hit(match.start(), match.end(), "buyer_upset", "story changed"))
