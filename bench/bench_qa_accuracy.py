@@ -88,8 +88,9 @@ def main() -> None:
         print(f"  {check:24} {measure:9} {half:8} {value:.2f} (floor {floor:.2f}) "
               f"{'met' if met else 'NOT MET'}")
     if any(r.half == HONEST_HALF for r in rows):
-        print(f"\nverdicts meeting every floor on {HONEST_HALF} (kefu.qa.floors.MEETS_FLOOR "
-              "must say the same):")
+        print(f"\nverdicts meeting every floor on {HONEST_HALF} (tuning data since round 3: "
+              "kefu.qa.floors.MEETS_FLOOR waits for a blind batch, and may turn on only "
+              "verdicts that are met here):")
         for verdict, met in verdicts_meeting_floors(scores).items():
             print(f"  {verdict:22} {met}")
 

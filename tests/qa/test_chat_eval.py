@@ -3,11 +3,12 @@
 The first set (tests/qa/data/jddc_labels.csv, halves tune and held_out) and the
 fresh test batch (jddc_labels_test.csv, half test) hold references and labels
 only; the texts come from shared/data at run time, so the measured tests skip
-where it is absent. The floors of kefu issue 12 are judged on the fresh batch,
-the set the docs call honest: kefu.qa.floors.MEETS_FLOOR (which verdicts the
-quality metrics use) must agree with them. The figures of tune, held_out and
-all are regression guards a little under today's (both halves of the first
-set were read for tuning, so they are no test of the rules).
+where it is absent. Since the third round of rules (2026-12-01) the errors of
+every half were read, so all figures here are regression guards a little
+under today's, no test of the rules. The floors of kefu issue 12 decide which
+verdicts the quality metrics use (kefu.qa.floors.MEETS_FLOOR) once measured on
+a blind batch (the lead's); here a verdict that MEETS_FLOOR uses must at least
+meet its floors on the fresh batch.
 """
 
 from __future__ import annotations
@@ -41,24 +42,29 @@ TEST_CSV = Path(__file__).parent / "data" / "jddc_labels_test.csv"
 BUYER_LABELS = {"upset", "negative"}
 
 # Regression guards: (check, measure, half) -> floor, about 0.05 under the figures
-# of docs/qa.md (2026-12-01, second round of buyer rules). The test half is judged
-# by its floors (test_floor_status_on_the_fresh_batch), not guarded here.
+# of docs/qa.md (2026-12-01, third round of rules; every half was read for tuning).
 GUARDS = {
-    ("buyer_upset", "f1", "tune"): 0.87,
-    ("buyer_upset", "f1", "held_out"): 0.77,
-    ("buyer_upset", "f1", "all"): 0.68,
-    ("chat_negative (buyer)", "precision", "tune"): 0.63,
-    ("chat_negative (buyer)", "precision", "held_out"): 0.77,
-    ("chat_negative (buyer)", "precision", "all"): 0.63,
-    ("forbidden", "precision", "held_out"): 0.9,
-    ("forbidden", "recall", "held_out"): 0.55,
-    ("forbidden", "precision", "all"): 0.9,
-    ("forbidden", "recall", "all"): 0.55,
-    ("chat_negative (agent)", "precision", "all"): 0.9,
-    ("policy_refusal", "precision", "all"): 0.75,
-    ("empathy", "precision", "held_out"): 0.9,
-    ("empathy", "precision", "all"): 0.9,
+    ("buyer_upset", "f1", "tune"): 0.89,
+    ("buyer_upset", "f1", "held_out"): 0.79,
+    ("buyer_upset", "f1", "test"): 0.78,
+    ("buyer_upset", "f1", "all"): 0.82,
+    ("chat_negative (buyer)", "precision", "tune"): 0.7,
+    ("chat_negative (buyer)", "precision", "held_out"): 0.78,
+    ("chat_negative (buyer)", "precision", "test"): 0.8,
+    ("chat_negative (buyer)", "precision", "all"): 0.76,
+    ("forbidden", "precision", "held_out"): 0.95,
+    ("forbidden", "recall", "held_out"): 0.58,
+    ("forbidden", "precision", "test"): 0.95,
+    ("forbidden", "recall", "test"): 0.73,
+    ("forbidden", "precision", "all"): 0.95,
+    ("forbidden", "recall", "all"): 0.75,
+    ("chat_negative (agent)", "precision", "all"): 0.95,
+    ("policy_refusal", "precision", "all"): 0.76,
+    ("empathy", "precision", "held_out"): 0.95,
+    ("empathy", "precision", "test"): 0.92,
+    ("empathy", "precision", "all"): 0.93,
     ("polite", "f1", "held_out"): 0.95,
+    ("polite", "f1", "test"): 0.95,
     ("polite", "f1", "all"): 0.95,
 }
 
@@ -148,10 +154,15 @@ class TestScoring:
         assert low == pytest.approx(0.2366, abs=1e-3) and high == pytest.approx(0.7634, abs=1e-3)
 
 
-def test_floor_status_on_the_fresh_batch(scores: dict[tuple[str, str], Score]) -> None:
-    """The quality metrics use exactly the verdicts that meet their floors on the
-    fresh batch (kefu.qa.floors): a rule change that crosses a floor must say so there."""
-    assert verdicts_meeting_floors(list(scores.values())) == dict(MEETS_FLOOR)
+def test_verdicts_in_use_meet_their_floors_on_the_fresh_batch(
+    scores: dict[tuple[str, str], Score],
+) -> None:
+    """A verdict the quality metrics use (kefu.qa.floors) must meet its floors on the
+    fresh batch. Since round 3 that batch is tuning data, so meeting them there does
+    not turn a verdict on: that waits for a blind batch (docs/qa.md)."""
+    met = verdicts_meeting_floors(list(scores.values()))
+    assert set(met) == set(MEETS_FLOOR)
+    assert all(met[verdict] for verdict, used in MEETS_FLOOR.items() if used)
 
 
 @pytest.mark.parametrize(("check", "measure", "half"), list(GUARDS))

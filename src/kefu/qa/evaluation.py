@@ -34,8 +34,11 @@ HALVES = (*SESSION_HALVES, "test")
 """Every half a labelled row may carry; ``test`` is the fresh batch, labelled
 blind and measured once (docs/qa.md, "The fresh test batch")."""
 HONEST_HALF = "test"
-"""The half whose figures the docs call honest: its errors were never read
-while the rules were written."""
+"""The fresh batch, drawn apart from the first set (its strata are its own).
+It was the honest half until the third round of rules (2026-12-01) read its
+errors: since then it is tuning data like tune and held_out, and which verdicts
+feed the metrics (kefu.qa.floors.MEETS_FLOOR) waits for a measurement on a
+blind batch (docs/qa.md)."""
 BOOTSTRAP_ROUNDS = 1000
 BOOTSTRAP_SEED = 20261201
 
@@ -319,8 +322,8 @@ FLOORS = {
     ("empathy", "precision"): 0.8,
     ("polite", "f1"): 0.95,
 }
-"""The floors of kefu issue 12 (point estimates). Met on HONEST_HALF, a
-verdict may feed a quality metric; docs/qa.md says which do."""
+"""The floors of kefu issue 12 (point estimates). Met on a batch whose errors
+were not read, a verdict may feed a quality metric; docs/qa.md says which do."""
 
 
 FLOOR_VERDICT = {

@@ -4,9 +4,11 @@ The quality metrics use a verdict only when it meets its floor on the batch
 that docs/qa.md calls honest: the fresh test batch, labelled blind and measured
 once ("What each quality metric uses now"). A verdict whose floor is not met,
 or cannot be shown (no flag at all), feeds no metric: the metric is unavailable
-and schemes rescale as for any unavailable metric. tests/qa/test_chat_eval.py
-fails when this table and the measured figures disagree, so a rule change that
-lifts a verdict over its floor turns it on here, and one that drops it, off.
+and schemes rescale as for any unavailable metric. Since the third round of
+rules (2026-12-01) read the fresh batch's errors, that batch is tuning data: a
+verdict is turned on here only after a measurement on a blind batch, and
+tests/qa/test_chat_eval.py fails when a verdict used here misses its floors on
+the fresh batch.
 """
 
 from __future__ import annotations
