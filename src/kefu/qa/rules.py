@@ -208,33 +208,30 @@ def _stressed_question(norm: str, hit: Hit) -> bool:
     return at > 0 and norm[at - 1] in _QUESTION_PARTICLES
 
 
+# (words one of which must be in the message, pattern, check, phrase): the
+# words are a cheap test that keeps most messages away from the pattern.
+_CONSTRUCTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, str], ...] = (
+    (("这样", "这种", "这类"), _KIND_JUDGED, "buyer_upset", "judged as a kind"),
+    (("要我", "让我", "得我"), _MADE_TO_BEAR, "buyer_upset", "made to bear it"),
+    (("别人", "其他人", "其它人", "人家"), _OTHERS_SERVED, "buyer_upset", "others served"),
+    (("又说", "然后说", "现在说", "又改", "又变", "说了", "以为"), _STORY_CHANGED,
+     "buyer_upset", "story changed"),
+    (("在吗", "在不在", "人呢", "有人吗"), _REPEATED_CALL, "buyer_urgent", "repeated call"),
+    (("确定",), _DOUBT, "buyer_urgent", "doubt"),
+)
+
+
 def _constructions(norm: str) -> list[Hit]:
     """Hits of the third round's complaint constructions in one buyer message."""
     found: list[Hit] = []
-    if "这" in norm:
-        match = _KIND_JUDGED.search(norm)
+    for words, pattern, check, phrase in _CONSTRUCTIONS:
+        if not any(word in norm for word in words):
+            continue
+        if phrase == "made to bear it" and "如果" in norm:  # a condition, not a reproach
+            continue
+        match = pattern.search(norm)
         if match:
-            found.append(Hit(match.start(), match.end(), "buyer_upset", "judged as a kind"))
-    if "我" in norm and "如果" not in norm:
-        match = _MADE_TO_BEAR.search(norm)
-        if match:
-            found.append(Hit(match.start(), match.end(), "buyer_upset", "made to bear it"))
-    if "人" in norm:
-        match = _OTHERS_SERVED.search(norm)
-        if match:
-            found.append(Hit(match.start(), match.end(), "buyer_upset", "others served"))
-    if "说" in norm or "以为" in norm:
-        match = _STORY_CHANGED.search(norm)
-        if match:
-            found.append(Hit(match.start(), match.end(), "buyer_upset", "story changed"))
-    if "在" in norm or "人" in norm:
-        match = _REPEATED_CALL.search(norm)
-        if match:
-            found.append(Hit(match.start(), match.end(), "buyer_urgent", "repeated call"))
-    if "确定" in norm:
-        match = _DOUBT.search(norm)
-        if match:
-            found.append(Hit(match.start(), match.end(), "buyer_urgent", "doubt"))
+            found.append(Hit(match.start(), match.end(), check, phrase))
     return found
 
 
