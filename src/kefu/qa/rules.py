@@ -176,7 +176,9 @@ _BUYER_UPSET_CHECKS = frozenset({"buyer_upset", "buyer_waiting", "buyer_urgent"}
 _KIND_JUDGED = re.compile(r"(?:这样|这种|这类)的?(?:商家|卖家|店|服务|态度|客服|质量|物流)")
 # Made to bear it, asked rhetorically: "也要我们来给他承担吗", "还让我选干嘛",
 # "又要我每个小时追你一次吗" (也/还/又/都 + 要/得/让 + 我 … 吗/?).
-_MADE_TO_BEAR = re.compile(r"(?:也|还|又|都)(?:要|得|让)我们?[^,.!?;:。 ]{0,14}(?:吗|嘛|干嘛|(?<!什)么|\?)")
+_MADE_TO_BEAR = re.compile(
+    r"(?:也|还|又|都)(?:要|得|让)我们?[^,.!?;:。 ]{0,14}(?:吗|嘛|干嘛|(?<!什)么|\?)"
+)
 # Doubt about what was promised: "确定可以吗", "你确定没有吗" (not "能确定价格吗",
 # which asks whether it can be known).
 _DOUBT = re.compile(r"(?<![能以否])确定[^,.!?;:。 ]{0,6}(?:吗|嘛|(?<!什)么)")
