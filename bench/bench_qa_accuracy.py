@@ -12,6 +12,11 @@ unweighted Wilson intervals for tune, held_out, test and all, then the floors
 of docs/qa.md and whether each is met. ``--rules-src`` measures the rules of
 another checkout (e.g. main, for a before/after table): its flag_messages runs
 in a child process. Takes about 10 s.
+
+The third batch (``jddc_labels_test2.csv``, half ``test2``) is not read by
+default: it is to be measured once, by passing every file with ``--labels``
+(the first, the fresh batch and the third), after the rules to test are frozen
+(docs/qa.md, "The third batch").
 """
 
 from __future__ import annotations
