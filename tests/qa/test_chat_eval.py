@@ -1,14 +1,17 @@
 """Precision and recall of the checks on the project's labelled JDDC sets (docs/qa.md).
 
-The first set (tests/qa/data/jddc_labels.csv, halves tune and held_out) and the
-fresh test batch (jddc_labels_test.csv, half test) hold references and labels
-only; the texts come from shared/data at run time, so the measured tests skip
-where it is absent. Since the third round of rules (2026-12-01) the errors of
-every half were read, so all figures here are regression guards a little
-under today's, no test of the rules. The floors of kefu issue 12 decide which
-verdicts the quality metrics use (kefu.qa.floors.MEETS_FLOOR) once measured on
-a blind batch (the lead's); here a verdict that MEETS_FLOOR uses must at least
-meet its floors on the fresh batch.
+The first set (tests/qa/data/jddc_labels.csv, halves tune and held_out), the
+fresh test batch (jddc_labels_test.csv, half test) and the third batch
+(jddc_labels_test2.csv, half test2) hold references and labels only; the texts
+come from shared/data at run time, so the measured tests skip where it is absent.
+Since the third round of rules (2026-12-01) the errors of the first set and of
+the fresh batch were read, so their figures here are regression guards a
+little under today's, no test of the rules. The floors of kefu issue 12 decide
+which verdicts the quality metrics use (kefu.qa.floors.MEETS_FLOOR) once
+measured on the third batch; here a verdict that MEETS_FLOOR uses must at least
+meet its floors on the fresh batch. The third batch is checked as a file only:
+no figure of the checks is computed on it here, so that it is measured once,
+by hand, before it joins the measured sets.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import numpy as np
 import pytest
 
 from kefu.qa.evaluation import (
-    HONEST_HALF,
     LABELS,
+    SESSION_HALVES,
     ChatMessage,
     LabelledMessage,
     Score,
@@ -39,6 +42,7 @@ from ._data import require_shared_data
 
 LABELS_CSV = Path(__file__).parent / "data" / "jddc_labels.csv"
 TEST_CSV = Path(__file__).parent / "data" / "jddc_labels_test.csv"
+TEST2_CSV = Path(__file__).parent / "data" / "jddc_labels_test2.csv"
 BUYER_LABELS = {"upset", "negative"}
 
 # Regression guards: (check, measure, half) -> floor, about 0.05 under the figures
@@ -71,7 +75,19 @@ GUARDS = {
 
 @pytest.fixture(scope="module")
 def rows() -> list[LabelledMessage]:
+    """The measured sets: the third batch stays out until it is measured once."""
     return read_labels(LABELS_CSV, TEST_CSV)
+
+
+@pytest.fixture(scope="module")
+def every_row() -> list[LabelledMessage]:
+    """Every labelled file, for the checks of the files themselves."""
+    return read_labels(LABELS_CSV, TEST_CSV, TEST2_CSV)
+
+
+def batch_of(row: LabelledMessage) -> str:
+    """first (both halves of jddc_labels.csv), test or test2."""
+    return "first" if row.half in SESSION_HALVES else row.half
 
 
 @pytest.fixture(scope="module")
@@ -83,51 +99,80 @@ def scores(rows: list[LabelledMessage]) -> dict[tuple[str, str], Score]:
 class TestLabelledSet:
     """The files themselves: always checked, no shared data needed."""
 
-    def test_size_roles_and_rare_classes(self, rows: list[LabelledMessage]) -> None:
-        for batch, size in ((("tune", "held_out"), 1000), ((HONEST_HALF,), 500)):
-            chosen = [r for r in rows if r.half in batch]
+    def test_size_roles_and_rare_classes(self, every_row: list[LabelledMessage]) -> None:
+        for batch, size in (("first", 1000), ("test", 500), ("test2", 800)):
+            chosen = [r for r in every_row if batch_of(r) == batch]
             assert len(chosen) >= size
             roles = Counter(r.role for r in chosen)
             assert roles["agent"] >= 0.4 * size and roles["buyer"] >= 0.4 * size
-        positives = Counter(name for r in rows for name, on in r.labels.items() if on)
+        positives = Counter(name for r in every_row for name, on in r.labels.items() if on)
         assert positives["rude"] >= 10 and positives["upset"] >= 100
         assert positives["empathy"] >= 50 and positives["policy_refusal"] >= 50
 
-    def test_labels_apply_by_role(self, rows: list[LabelledMessage]) -> None:
-        for r in rows:
+    def test_the_third_batch_is_every_message_of_89_sessions(
+        self, every_row: list[LabelledMessage]
+    ) -> None:
+        """A census (docs/qa.md, "The third batch"): 399 agent and 410 buyer
+        messages; the top strata have no message in those sessions."""
+        third = [r for r in every_row if r.half == "test2"]
+        assert len({r.session_id for r in third}) == 89
+        assert Counter(r.role for r in third) == {"agent": 399, "buyer": 410}
+        assert Counter(r.stratum for r in third) == {
+            "agent_hot": 15, "agent_warm": 68, "agent_cold": 316,
+            "buyer_hot": 24, "buyer_warm": 158, "buyer_cold": 228,
+        }
+
+    def test_labels_apply_by_role(self, every_row: list[LabelledMessage]) -> None:
+        for r in every_row:
             expected = BUYER_LABELS if r.role == "buyer" else set(LABELS) - {"upset"}
             assert set(r.labels) == expected, r.line
             if r.role == "buyer" and r.labels["negative"]:
                 assert r.labels["upset"], f"line {r.line}: negative buyer turns are upset"
 
-    def test_halves_by_session_and_a_fresh_batch_of_other_sessions(
-        self, rows: list[LabelledMessage]
+    def test_halves_by_session_and_batches_of_other_sessions(
+        self, every_row: list[LabelledMessage]
     ) -> None:
-        first = {r.session_id for r in rows if r.half != HONEST_HALF}
-        for r in rows:
+        sessions: dict[str, set[str]] = {}
+        for r in every_row:
             assert r.stratum.startswith(r.role)
-            if r.half == HONEST_HALF:
-                assert r.session_id not in first, r.line
-            else:
+            if batch_of(r) == "first":
                 assert r.half == half_of(r.session_id)
-        assert len({r.line for r in rows}) == len(rows)
+            sessions.setdefault(batch_of(r), set()).add(r.session_id)
+        assert set(sessions) == {"first", "test", "test2"}
+        for batch, ids in sessions.items():
+            for other, other_ids in sessions.items():
+                assert other == batch or not ids & other_ids, (batch, other)
+        assert len({r.line for r in every_row}) == len(every_row)
 
-    def test_weights_count_each_stratum_of_the_whole_file_in_both_batches(
-        self, rows: list[LabelledMessage]
+    def test_weights_count_each_stratum_of_the_whole_file_in_every_batch(
+        self, every_row: list[LabelledMessage]
     ) -> None:
         """One weight per stratum and batch, N/n with N the stratum's size in the whole
-        chat file: so both batches estimate figures over all messages alike."""
-        weights: dict[tuple[bool, str], set[float]] = {}
-        sampled: Counter[tuple[bool, str]] = Counter()
-        for r in rows:
-            key = (r.half == HONEST_HALF, r.stratum)
+        chat file: so every batch estimates figures over all messages alike."""
+        weights: dict[tuple[str, str], set[float]] = {}
+        sampled: Counter[tuple[str, str]] = Counter()
+        for r in every_row:
+            key = (batch_of(r), r.stratum)
             weights.setdefault(key, set()).add(r.weight)
             sampled[key] += 1
         assert all(len(w) == 1 and min(w) >= 1 for w in weights.values())
         size = {key: round(next(iter(w)) * sampled[key]) for key, w in weights.items()}
-        for (fresh, stratum), n in size.items():
-            if fresh:
-                assert n == size[(False, stratum)], stratum
+        for (batch, stratum), n in size.items():
+            assert n == size[("first", stratum)], (batch, stratum)
+        # the third batch's, by hand: N of the whole file over its census n
+        assert size[("test2", "agent_cold")] == 4112 and sampled[("test2", "agent_cold")] == 316
+        assert size[("test2", "buyer_warm")] == 2192 and sampled[("test2", "buyer_warm")] == 158
+
+
+def test_the_third_batch_holds_every_message_of_its_sessions(
+    every_row: list[LabelledMessage],
+) -> None:
+    """A census: every non-empty message of the 89 sessions is labelled, none twice."""
+    messages = read_jddc(require_shared_data("jddc_chats", "chat_0.1per.txt"))
+    third = {r.line for r in every_row if r.half == "test2"}
+    sessions = {r.session_id for r in every_row if r.half == "test2"}
+    expected = {m.line for m in messages if m.session_id in sessions and m.text.strip()}
+    assert third == expected
 
 
 class TestScoring:
@@ -159,7 +204,7 @@ def test_verdicts_in_use_meet_their_floors_on_the_fresh_batch(
 ) -> None:
     """A verdict the quality metrics use (kefu.qa.floors) must meet its floors on the
     fresh batch. Since round 3 that batch is tuning data, so meeting them there does
-    not turn a verdict on: that waits for a blind batch (docs/qa.md)."""
+    not turn a verdict on: that waits for the third batch (docs/qa.md)."""
     met = verdicts_meeting_floors(list(scores.values()))
     assert set(met) == set(MEETS_FLOOR)
     assert all(met[verdict] for verdict, used in MEETS_FLOOR.items() if used)
@@ -194,6 +239,8 @@ def test_a_line_labelled_twice_or_an_unknown_half_is_an_error(tmp_path: Path) ->
     assert [r.half for r in read_labels(first)] == ["tune"]
     with pytest.raises(ValueError, match="chat line 7 labelled twice"):
         read_labels(first, second)
+    second.write_text(header + row.format(half="test2"), encoding="utf-8")
+    assert [r.half for r in read_labels(second)] == ["test2"]
     second.write_text(header + row.format(half="later"), encoding="utf-8")
     with pytest.raises(ValueError, match="half 'later'"):
         read_labels(second)

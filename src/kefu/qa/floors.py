@@ -6,7 +6,7 @@ once ("What each quality metric uses now"). A verdict whose floor is not met,
 or cannot be shown (no flag at all), feeds no metric: the metric is unavailable
 and schemes rescale as for any unavailable metric. Since the third round of
 rules (2026-12-01) read the fresh batch's errors, that batch is tuning data: a
-verdict is turned on here only after a measurement on a blind batch, and
+verdict is turned on here only after a measurement on the third batch, and
 tests/qa/test_chat_eval.py fails when a verdict used here misses its floors on
 the fresh batch.
 """
