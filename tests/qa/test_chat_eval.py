@@ -9,9 +9,10 @@ the fresh batch were read, so their figures here are regression guards a
 little under today's, no test of the rules. The floors of kefu issue 12 decide
 which verdicts the quality metrics use (kefu.qa.floors.MEETS_FLOOR) once
 measured on the third batch; here a verdict that MEETS_FLOOR uses must at least
-meet its floors on the fresh batch. The third batch is checked as a file only:
-no figure of the checks is computed on it here, so that it is measured once,
-by hand, before it joins the measured sets.
+meet its floors on the fresh batch. The third batch was measured once, by hand,
+on the frozen rules of round 3 (commit 24dbd4f, docs/qa.md "The third batch:
+measured once"); MEETS_FLOOR must agree with that measurement wherever the batch
+can show a figure.
 """
 
 from __future__ import annotations
@@ -208,6 +209,34 @@ def test_verdicts_in_use_meet_their_floors_on_the_fresh_batch(
     met = verdicts_meeting_floors(list(scores.values()))
     assert set(met) == set(MEETS_FLOOR)
     assert all(met[verdict] for verdict, used in MEETS_FLOOR.items() if used)
+
+
+@pytest.fixture(scope="module")
+def third_batch_scores() -> list[Score]:
+    messages = read_jddc(require_shared_data("jddc_chats", "chat_0.1per.txt"))
+    return evaluate(messages, read_labels(TEST2_CSV))
+
+
+# The third batch has no labelled empathy (and no upset buyer whom the agent
+# answered with it), so empathy keeps the verdict of its blind measurement on
+# the fresh batch in round 2 (precision 0.97; its rules have not changed since).
+NOT_SHOWN_ON_THE_THIRD_BATCH = {"empathy"}
+
+
+def test_verdicts_in_use_are_those_meeting_their_floors_on_the_third_batch(
+    third_batch_scores: list[Score],
+) -> None:
+    """MEETS_FLOOR is the blind measurement: on the third batch polite meets its
+    floor (F1 0.99) and upset, both chat_negative verdicts and forbidden miss
+    theirs (buyer_upset F1 0.38; no rude agent message found), docs/qa.md."""
+    met = verdicts_meeting_floors(third_batch_scores, half="test2")
+    assert set(met) == set(MEETS_FLOOR)
+    shown = {v: met[v] for v in met if v not in NOT_SHOWN_ON_THE_THIRD_BATCH}
+    assert shown == {v: MEETS_FLOOR[v] for v in shown}
+    upset = next(s for s in third_batch_scores if (s.check, s.half) == ("buyer_upset", "test2"))
+    assert (upset.positives, upset.flagged, upset.true_positives) == (11, 6, 4)
+    empathy = next(s for s in third_batch_scores if (s.check, s.half) == ("empathy", "test2"))
+    assert (empathy.positives, empathy.flagged) == (0, 0)
 
 
 @pytest.mark.parametrize(("check", "measure", "half"), list(GUARDS))
