@@ -14,7 +14,7 @@ table and that measurement disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 MEETS_FLOOR: Mapping[str, bool] = MappingProxyType({
@@ -28,6 +28,19 @@ MEETS_FLOOR: Mapping[str, bool] = MappingProxyType({
 """verdict -> whether it meets every floor of the issue on the blind batch that measured it."""
 
 
-def usable(*verdicts: str) -> bool:
-    """True when every named verdict meets its floors (KeyError names an unknown one)."""
-    return all(MEETS_FLOOR[verdict] for verdict in verdicts)
+def usable(*verdicts: str, trusted: Iterable[str] = ()) -> bool:
+    """True when every named verdict meets its floors or the shop trusts it
+    (KeyError names an unknown one)."""
+    trusted = set(trusted)
+    return all(MEETS_FLOOR[verdict] or verdict in trusted for verdict in verdicts)
+
+
+def trusted_verdicts(names: Iterable[str]) -> frozenset[str]:
+    """The verdicts a shop counts although kefu's blind measurement misses their floor
+    (docs/qa.md, "Counting a verdict kefu has not shown"); ValueError for unknown names."""
+    chosen = frozenset(name.strip() for name in names if name.strip())
+    unknown = sorted(chosen - set(MEETS_FLOOR))
+    if unknown:
+        raise ValueError(f"unknown QA verdict(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(MEETS_FLOOR)}")
+    return chosen
