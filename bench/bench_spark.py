@@ -4,17 +4,22 @@ For each size (default 1M, 10M, 30M messages of the demo shop, as Parquet, cache
 under bench/data/) runs ``kefu metrics --no-qa`` in its own process:
 
 1. ``--engine duckdb`` (embedded),
-2. ``--engine spark --spark-master local[2]`` (the cluster path in local mode),
+2. ``--engine spark --spark-master local[2]`` (local Spark: kefu reads and validates
+   the files itself and hands them to Spark, the parity path),
 3. ``--engine spark`` on a loopback standalone cluster (two workers, 1 core each)
-   with ``--spark-driver-memory 512m``,
+   with ``--spark-driver-memory 512m``: the cluster reads the files (spark_reader),
 
-and prints wall seconds, seconds per million messages, and the driver's peak RSS:
-the kefu process plus its children (the driver JVM), sampled every 0.2 s from
-/proc. On the cluster the executors run in the workers, outside the driver.
-The three results must be equal.
+and prints wall seconds and CPU seconds (user + system of every process the bench
+started: kefu, the driver JVM, and on the cluster the master, workers and executors),
+each also per million messages, and the driver's peak RSS: the kefu process plus its
+children (the driver JVM), with the Python and JVM parts apart, sampled every 0.2 s
+from /proc. On the cluster the executors run in the workers, outside the driver.
+The results must be equal.
 
     python bench/bench_spark.py --messages 1000000 10000000
     python bench/bench_spark.py --data-root /work/main/bench/data --skip local
+    python bench/bench_spark.py --messages 1000000 --skip local duckdb \\
+        --src after=src before=/tmp/old/src      # before/after, alternating
 """
 
 from __future__ import annotations
@@ -174,7 +179,7 @@ def main() -> int:
 
 def report_equality(n: int, results: dict[str, dict[str, Any]]) -> None:
     agents = {k: v["agents"] for k, v in results.items()}
-    first = next(iter(agents.values()), {})
+    first: dict[str, Any] = next(iter(agents.values()), {})
     differ = sorted({f"{name}:{metric}" for name, a in agents.items()
                      for agent, values in a.items() for metric, value in values.items()
                      if first.get(agent, {}).get(metric) != value})
