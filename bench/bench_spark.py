@@ -65,9 +65,21 @@ def descendants(pid: int) -> dict[int, tuple[str, float, float]]:
             cpu = (int(fields[11]) + int(fields[12])) / TICKS
             rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
             found[current] = (name, rss, cpu)
-            with open(f"/proc/{current}/task/{current}/children") as children:
-                todo += [int(c) for c in children.read().split()]
+            todo += _children(current)
         except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    """Children started by any thread (a Spark worker starts its executors from a thread
+    other than the main one, so /proc/PID/task/PID/children alone misses them)."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found += [int(c) for c in children.read().split()]
+        except OSError:
             continue
     return found
 
