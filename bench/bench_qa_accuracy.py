@@ -12,6 +12,11 @@ unweighted Wilson intervals for tune, held_out, test and all, then the floors
 of docs/qa.md and whether each is met. ``--rules-src`` measures the rules of
 another checkout (e.g. main, for a before/after table): its flag_messages runs
 in a child process. Takes about 10 s.
+
+The third batch (``jddc_labels_test2.csv``, half ``test2``) is not read by
+default: it is to be measured once, by passing every file with ``--labels``
+(the first, the fresh batch and the third), after the rules to test are frozen
+(docs/qa.md, "The third batch").
 """
 
 from __future__ import annotations
@@ -88,8 +93,9 @@ def main() -> None:
         print(f"  {check:24} {measure:9} {half:8} {value:.2f} (floor {floor:.2f}) "
               f"{'met' if met else 'NOT MET'}")
     if any(r.half == HONEST_HALF for r in rows):
-        print(f"\nverdicts meeting every floor on {HONEST_HALF} (kefu.qa.floors.MEETS_FLOOR "
-              "must say the same):")
+        print(f"\nverdicts meeting every floor on {HONEST_HALF} (tuning data since round 3: "
+              "kefu.qa.floors.MEETS_FLOOR waits for the third batch, and may turn on only "
+              "verdicts that are met here):")
         for verdict, met in verdicts_meeting_floors(scores).items():
             print(f"  {verdict:22} {met}")
 

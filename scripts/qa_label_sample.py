@@ -3,7 +3,7 @@
     python scripts/qa_label_sample.py [--data ../shared/data/jddc_chats/chat_0.1per.txt]
         [--out tests/qa/data/jddc_labels.csv] [--sheet /tmp/label_sheet.txt]
         [--rules-src DIR] [--exclude-sessions-of LABELS.csv --half test --seed N
-         --sizes agent_top=105,...]
+         --sizes agent_top=105,...] (--exclude-sessions-of may be repeated)
 
 Run once, on 2026-12-01, before any rule was changed: the strata use the rules
 of that day (commit 7e99d29; its src is that of 5a271f8) plus the frozen
@@ -25,6 +25,14 @@ Its weight is N/n with N the stratum's size in the **whole file**, so the
 strata count in the whole file's proportions, as in the first set, and
 precision and recall refer to all messages (see docs/qa.md, "The fresh test
 batch").
+
+The third batch (``jddc_labels_test2.csv``, 2026-12-01, a census of the 89
+sessions left with no labelled message): ``--exclude-sessions-of`` given once per
+earlier file (``jddc_labels.csv`` and ``jddc_labels_test.csv``), ``--half test2
+--seed 20261203 --sizes
+agent_top=0,agent_hot=15,agent_warm=68,agent_cold=316,buyer_top=0,buyer_hot=24,buyer_warm=158,buyer_cold=228``
+(every message of each stratum in those sessions; the top strata are empty
+there). Weights N/n as above.
 
 The csv holds references and empty labels only (the JDDC texts may not be
 redistributed); ``--sheet`` writes a private labelling sheet (text plus the two

@@ -112,6 +112,11 @@ class MetricParams(BaseModel):
     late_grace_min: float = Field(
         0, ge=0, description="minutes after a shift's start before a first login is late"
     )
+    trust_verdicts: str | None = Field(
+        None, description="comma list of QA verdicts to count although kefu's blind "
+        "measurement misses their floor (forbidden, upset, agent_chat_negative, "
+        "buyer_chat_negative): for a shop that measured them on its own chats"
+    )
 
     @field_validator("business_hours")
     @classmethod

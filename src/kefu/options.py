@@ -42,6 +42,15 @@ class AnalysisOptions(AnalysisFields):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("trust_verdicts")
+    @classmethod
+    def _known_verdicts(cls, value: str | None) -> str | None:
+        from kefu.qa.floors import trusted_verdicts
+
+        if value is None:
+            return None
+        return ",".join(sorted(trusted_verdicts(value.split(",")))) or None
+
     @field_validator("profile", "lexicons")
     @classmethod
     def _existing(cls, value: Path | None, info: ValidationInfo) -> Path | None:

@@ -68,6 +68,30 @@ def test_verdicts_under_their_floors_feed_no_metric() -> None:
     assert bob["qa_score"] == pytest.approx(30 * 100 / 60)
 
 
+def test_a_shop_may_trust_a_verdict_kefu_has_not_shown() -> None:
+    """trust_verdicts (docs/qa.md): the shop counts forbidden and agent_chat_negative
+    although they miss their floors; upset stays untrusted, so empathy_rate stays null."""
+    result = run(dataset(_hand_counted_shop()), qa=True,
+                 trust_verdicts="forbidden,agent_chat_negative")
+    amy, bob = result.agents[A], result.agents[B]
+    assert amy["forbidden_hits"] == 1  # 不知道 in c2; the auto-reply's is not Amy's
+    assert bob["forbidden_hits"] == 0
+    assert bob["negative_emotion_rate"] == pytest.approx(1 / 1)  # 你烦不烦啊
+    assert amy["empathy_rate"] is None
+    assert result.teams["presale-1"]["forbidden_hits"] == 1
+    # 服务态度 is back: Bob's conversation has a negative message, so 0 of its 10 points;
+    # 30 of 70 in all (answered, not repeated)
+    assert bob["qa_score"] == pytest.approx(30 * 100 / 70)
+
+
+def test_an_unknown_trusted_verdict_is_an_error() -> None:
+    from kefu.options import analysis_options
+
+    with pytest.raises(ValueError, match="unknown QA verdict.*forbiden"):
+        analysis_options(trust_verdicts="forbiden")
+    assert analysis_options(trust_verdicts=" upset, forbidden").trust_verdicts == "forbidden,upset"
+
+
 def test_no_qa_leaves_quality_keys_out() -> None:
     ds = dataset([msg(A, "u1", "buyer", "2024-06-01 10:00:00", content="在吗")])
     result = run(ds, qa=False)

@@ -8,11 +8,14 @@ Hand verification (line numbers are 1-based lines of chat_0.1per.txt):
   "这边帮您查看", line 9330 "有什么问题我可以帮您处理或解决呢?", which is a
   greeting formula but no polite phrase). Over all 6,029 agent messages the
   polite rate is 0.605.
-- forbidden (since the chat rules of docs/qa.md): the 17 agent messages below
+- forbidden (since the chat rules of docs/qa.md): the 23 agent messages below
   were read; each is a non-answer or a brush-off ("您前台是可以看到预计送达时间的",
   "公司规定哦", "这个无法确定呢", "这个小妹也不知道呢"). The polite refusals that
   used to be here ("很抱歉哈，没办法…", "因为没有到货但是没有办法预约的呢") are
   policy_refusal now; the measured precision and recall are in test_chat_eval.py.
+  The third round of rules (2026-12-01) adds 6, all read: a softened "I don't
+  know" (line 2405 "妹纸不是很清楚的呢"), sent to do it alone (5796 "您可以自己申请
+  售后的") and sent to search (6762, 7560, 10109, 11444 "需要您去单独搜索购买的").
 - agent_negative: no real hostile message exists in the sample; line 2097
   "财源滚滚" was a false 滚 hit and is now an exception.
 - pii: 4 buyer messages, all real postal addresses (lines 5345, 8038, 10516, 11766).
@@ -33,8 +36,8 @@ from kefu.qa.api import CHECK_FLAGS, NEGATIVE_CHECKS
 from ._data import require_shared_data
 
 FORBIDDEN_LINES = {
-    1049, 1750, 2009, 3606, 4361, 4475, 4830, 7411, 8430, 8537,
-    8959, 9139, 10371, 11260, 11462, 11597, 11661,
+    1049, 1750, 2009, 2405, 3606, 4361, 4475, 4830, 5796, 6762, 7411, 7560, 8430, 8537,
+    8959, 9139, 10109, 10371, 11260, 11444, 11462, 11597, 11661,
 }  # fmt: skip
 PII_BUYER_LINES = {5345, 8038, 10516, 11766}
 UPSET_CHECKS = {"buyer_upset", "buyer_waiting", "buyer_urgent"}
@@ -89,10 +92,10 @@ def test_buyer_pii_and_upset(jddc: list[tuple[int, bool, str]]) -> None:
     upset = sum(
         any(h["check"] in UPSET_CHECKS for h in r["hits"]) for r in records
     )
-    # 429 of 6,107 buyer turns (7.0 %) are flagged upset (381 before the second
-    # round of buyer rules); the labelled sets estimate that 9-12 % are
-    # (docs/qa.md): on the fresh test batch the checks find about one in three.
-    assert 0.055 <= upset / len(buyer) <= 0.08
+    # 500 of 6,107 buyer turns (8.2 %) are flagged upset (381 before the second
+    # round of buyer rules, 429 before the third); the labelled sets estimate
+    # that 9-12 % are (docs/qa.md).
+    assert 0.07 <= upset / len(buyer) <= 0.10
 
 
 def test_flags_agree_with_scan_records(jddc: list[tuple[int, bool, str]]) -> None:

@@ -82,6 +82,30 @@ class TestBrushOff:
     def test_pointing_the_way_with_help_is_no_brush_off(self, text: str) -> None:
         assert "brush_off" not in checks(text)
 
+    @pytest.mark.parametrize(
+        "text",
+        ["小妹也不是很清楚的呢", "您可以自己申请售后的", "这个我们也没办法哦",
+         "这款我们没有呢，需要您单独搜索购买的"],
+    )
+    def test_third_round_brush_offs(self, text: str) -> None:
+        assert flag_messages([text], [True]).to_pylist()[0]["forbidden"], checks(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "小妹不是很清楚呢，帮您转接专员核实",  # an offer of help
+            "以后降价了您可以自己申请价保的",  # what to do next time
+            "抱歉，这个我们也没办法修改呢",  # an apology
+        ],
+    )
+    def test_third_round_brush_offs_with_help_are_not(self, text: str) -> None:
+        assert not flag_messages([text], [True]).to_pylist()[0]["forbidden"], checks(text)
+
+    def test_goodbye_with_an_answer_after_a_complaint_is_no_brush_off(self) -> None:
+        texts = ["运费还要我们出吗", "亲，可以让买家签收后再申请售后，祝您生活愉快!"]
+        table = flag_messages(texts, [False, True], conversation=["c", "c"]).to_pylist()
+        assert table[0]["chat_negative"] and not table[1]["brush_off"]
+
     def test_goodbye_right_after_a_complaint_closes_on_the_buyer(self) -> None:
         texts = ["你什么也没有做啊，这样的服务态度真的让人很不满意", "好的亲，祝您生活愉快，再见!",
                  "谢谢", "好的亲，祝您生活愉快，再见!"]
@@ -134,7 +158,7 @@ class TestUpset:
             ("五天了还没发出来", "buyer_waiting", "counted wait"),
             ("今天都[数字x]号了", "buyer_waiting", "counted wait"),
             ("这个要审核到什么时候", "buyer_waiting", "counted wait"),
-            ("到现在也没人联系我", "buyer_waiting", "counted wait"),
+            ("到现在也没发出来", "buyer_waiting", "counted wait"),
             ("从来没有这么慢过", "buyer_upset", "从来没有这么"),
             ("为何还不退款", "buyer_upset", "为何"),
             ("好 急", "buyer_urgent", "急"),
@@ -169,6 +193,79 @@ class TestUpset:
         table = flag_messages(["今天还没动静", "真的很急", "怎么还没发货"], [False] * 3).to_pylist()
         assert [row["upset"] for row in table] == [True, True, True]
         assert [row["chat_negative"] for row in table] == [False, False, True]
+
+    @pytest.mark.parametrize(
+        ("text", "check", "phrase"),
+        [
+            ("快递让我等到什么时候才送", "buyer_upset", "让我等"),
+            ("难道还要我自己去拿吗", "buyer_upset", "难道"),
+            ("这种客服我真是第一次见", "buyer_upset", "judged as a kind"),
+            ("运费还要我出吗", "buyer_upset", "made to bear it"),
+            ("这家店一点诚信都没有", "buyer_upset", "诚信"),
+            ("体验很不好", "buyer_upset", "很不好"),
+            ("两周后依然没有发出", "buyer_upset", "依然没"),
+            ("售后电话无人接听", "buyer_upset", "无人接"),
+            ("退个货真麻烦", "buyer_upset", "真麻烦"),
+            ("物流更新很慢", "buyer_upset", "很慢"),
+            ("这价格太离谱了", "buyer_upset", "离谱"),
+            ("我也是醉了", "buyer_upset", "醉了"),
+            ("说过了，是那个蓝色的订单", "buyer_upset", "说过了"),
+            ("你们得给我个说法", "buyer_upset", "给我个说法"),
+            ("已经等了很久了", "buyer_waiting", "等了很久"),
+            ("发票还要等多久", "buyer_waiting", "还要等多久"),
+            ("商家也没回复", "buyer_waiting", "也没回复"),
+            ("我的包裹到底在哪", "buyer_urgent", "到底"),
+            ("人呢?", "buyer_urgent", "人呢"),
+            ("你确定今天能到吗", "buyer_urgent", "doubt"),
+            ("你们的售后怎么都这么差", "buyer_upset", "这么差"),
+            ("写得清清楚楚，眼瞎吗", "buyer_upset", "眼瞎"),
+            ("等得花儿都谢了", "buyer_upset", "花儿都谢了"),
+            ("退货太不方便了", "buyer_upset", "太不方便"),
+            ("你还让我再拍一次照片", "buyer_upset", "还让我"),
+            ("别人前天买的早就收到了", "buyer_upset", "others served"),
+            ("昨天说周三送，今天又说周五", "buyer_upset", "story changed"),
+            ("这句话我都说了三遍", "buyer_upset", "story changed"),
+            ("我以为今天能到，结果还在仓库", "buyer_upset", "story changed"),
+            ("这速度，我服气", "buyer_upset", "这速度"),
+            ("第一次遇到这样的快递", "buyer_upset", "第一次遇到这样"),
+            ("本来应该昨天到的", "buyer_upset", "本来应该"),
+            ("这次物流慢了好多", "buyer_upset", "慢了"),
+            ("页面显示已完成，可我未收到", "buyer_upset", "shown done, not received"),
+            ("快递员一直不接电话", "buyer_waiting", "不接电话"),
+            ("物流一直不更新", "buyer_waiting", "一直不更新"),
+            ("我的退款啥情况", "buyer_waiting", "啥情况"),
+            ("在吗? 在吗?", "buyer_urgent", "repeated call"),
+            ("孩子开学要用，等不了", "buyer_urgent", "等不了"),
+            ("麻烦快一点", "buyer_urgent", "快一点"),
+        ],
+    )
+    def test_third_round_constructions(self, text: str, check: str, phrase: str) -> None:
+        assert phrase in checks(text, "buyer").get(check, [])
+        assert flag_messages([text], [False]).to_pylist()[0]["upset"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "平台不是有运费险的吗",  # 不是有…吗 asks whether it exists
+            "能帮我改一下地址吗??",  # "??" stressing a plain question
+            "现在能确定发货时间吗",  # whether it can be known, no doubt
+            "不好意思，太麻烦你了",  # thanks, not a complaint
+            "收货人呢写我爸爸的名字",  # 收货人呢 is no call for the agent
+            "如果还要我补运费的话就算了",  # a condition, not a rhetorical question
+            "那天有点急事没聊完",
+            "他说是一个月，是吗",  # "说" with nothing changed
+            "我以为是要写名字",  # "以为" without a letdown
+            "在吗",
+        ],
+    )
+    def test_third_round_keeps_plain_messages_calm(self, text: str) -> None:
+        assert not flag_messages([text], [False]).to_pylist()[0]["upset"], checks(text, "buyer")
+
+    def test_a_long_wait_is_upset_not_negative(self) -> None:
+        row = flag_messages(["已经等了很久了"], [False]).to_pylist()[0]
+        assert row["upset"] and not row["chat_negative"]
+        row = flag_messages(["运费还要我出吗"], [False]).to_pylist()[0]
+        assert row["upset"] and row["chat_negative"]
 
 
 class TestEmpathy:

@@ -316,8 +316,12 @@ def _system_text_only(messages: pa.Table) -> pa.Table:
     import pyarrow.compute as pc
 
     index = messages.column_names.index("content")
-    system = pc.equal(messages.column("sender"), "system")
-    kept = pc.if_else(system, messages.column("content"), pa.scalar(None, pa.string()))
+    system = pc.fill_null(pc.equal(messages.column("sender"), "system"), False).combine_chunks()
+    texts = pc.take(messages.column("content"), pc.indices_nonzero(system)).combine_chunks()
+    # replace_with_mask sizes the text buffer to the system texts; if_else kept a
+    # buffer as large as all texts (~340 MB at 10M messages) alive
+    text_type = messages.schema.field("content").type
+    kept = pc.replace_with_mask(pa.nulls(messages.num_rows, text_type), system, texts)
     return messages.set_column(index, "content", kept)
 
 

@@ -197,8 +197,8 @@ def prepare_messages(
         return column if order is None else pc.take(column, order)
 
     conversation_id = messages.column("conversation_id").combine_chunks()
-    conv_tag = pc.fill_null(pc.add(pc.cast(conversation_id.dictionary_encode().indices,
-                                           pa.int32()), 1), 0)
+    conv_tag = pc.cast(pc.fill_null(pc.add(conversation_id.dictionary_encode().indices, 1), 0),
+                       pa.int32())
     sender = messages.column("sender")
     human = pc.and_(pc.equal(sender, "agent"),
                     pc.invert(pc.fill_null(messages.column("auto_reply"), False)))
@@ -223,7 +223,7 @@ def prepare_messages(
         th, _numpy(columns["conv_tag"]), _numpy(columns["sent_us"]),
         _numpy(columns["is_human"]).astype(bool), gap_us)
     columns.update(threads.as_arrow({
-        "seq": np.arange(len(th), dtype=np.int64), **counts,
+        "seq": np.arange(len(th), dtype=threads.row_dtype(len(th))), **counts,
         "multi_agent": threads.multi_agent_buyers(th, n_agents, n_buyers),
     }))
     return pa.table(columns)
@@ -343,7 +343,7 @@ def build_context(
             shift_table, codes.agents(shift_table.column("agent_id"))))
     return Context(
         facts=build_facts(messages, gap_us, _materialiser(con),
-                          params.repeat_window_us),
+                          params.repeat_window_us, turns_of=_turns_of(con)),
         period=period_of(dt.date(1970, 1, 1), dt.date(1970, 1, 1), params.tz),
         params=params,
         agents=agents,
@@ -388,6 +388,8 @@ def _materialiser(con: Any) -> Callable[[str, ir.Table], ir.Table]:
         if not _is_duckdb(con):
             return table.cache()
         kept = con.create_table(name, table, temp=True)
+        if name == "f_turns":
+            con.con.unregister("turn_rows")  # threads.buyer_turns' rows (if any), now copied
         if name == "f_messages":
             # the prepared Arrow copy is spent: give its memory back for DuckDB's use
             con.con.unregister("messages")
@@ -395,6 +397,72 @@ def _materialiser(con: Any) -> Callable[[str, ir.Table], ir.Table]:
         return kept
 
     return keep
+
+
+TURN_CHUNK_ROWS = 1 << 20
+"""Messages read back per step for threads.buyer_turns (bounds its memory)."""
+
+
+def _turns_of(con: Any) -> Callable[[ir.Table], ir.Table | None]:
+    """On DuckDB, the buyer turns of the kept messages fact from its thread order in
+    numpy (threads.buyer_turns): a run split instead of a hash group-by and a join.
+
+    The messages are read back from DuckDB a range of seq at a time, cut at a thread
+    start (turns never cross threads), so this step holds one range, never the
+    whole fact twice; None (the Ibis definition) on other engines.
+    """
+
+    def turns_of(m: ir.Table) -> ir.Table | None:
+        if not _is_duckdb(con) or "conv_no" not in m.columns:
+            return None
+        clock = "sent_bus" if "sent_bus" in m.columns else "sent_us"
+        picked = ", ".join(f"{clock} AS clock" if c == "clock" else c
+                           for c in threads.TURN_INPUTS)
+        table = m.get_name()  # the kept messages fact (f_messages)
+        total = con.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        batches: list[pa.RecordBatch] = []
+        carry: dict[str, np.ndarray[Any, Any]] | None = None
+        for low in range(0, max(total, 1), TURN_CHUNK_ROWS):
+            rows = _numpy_rows(con.con.execute(
+                f"SELECT {picked} FROM {table} WHERE seq >= ? AND seq < ? "
+                "AND (is_buyer OR is_human)", [low, low + TURN_CHUNK_ROWS]).fetchnumpy())
+            if rows is None:
+                return None  # a null (a time without a clock): leave it to the definition
+            if carry is not None:
+                rows = {k: np.concatenate((carry[k], v)) for k, v in rows.items()}
+            last = low + TURN_CHUNK_ROWS >= total
+            cut = len(rows["thread"]) if last else _last_thread_start(rows["thread"])
+            carry = {k: v[cut:] for k, v in rows.items()}
+            batches.append(_turn_batch(threads.buyer_turns({k: v[:cut] for k, v in rows.items()})))
+        con.con.register("turn_rows", pa.Table.from_batches(batches))
+        return con.table("turn_rows")
+
+    return turns_of
+
+
+def _numpy_rows(fetched: dict[str, Any]) -> dict[str, np.ndarray[Any, Any]] | None:
+    """DuckDB's fetchnumpy() in seq order; None when a column holds a null."""
+    if any(np.ma.is_masked(values) for values in fetched.values()):
+        return None
+    rows = {name: np.asarray(values) for name, values in fetched.items()}
+    seq = rows["seq"]
+    if len(seq) > 1 and not bool(np.all(seq[1:] > seq[:-1])):
+        by_seq = np.argsort(seq, kind="stable")
+        rows = {name: values[by_seq] for name, values in rows.items()}
+    return rows
+
+
+def _last_thread_start(thread: np.ndarray[Any, Any]) -> int:
+    """Where the last thread of the rows begins (0: one thread only)."""
+    changes = np.flatnonzero(thread[1:] != thread[:-1])
+    return int(changes[-1]) + 1 if len(changes) else 0
+
+
+def _turn_batch(turns: dict[str, Any]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict({
+        name: pa.array(np.ma.getdata(values),
+                       mask=np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else None)
+        for name, values in turns.items()})
 
 
 def _is_duckdb(con: Any) -> bool:

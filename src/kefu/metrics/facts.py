@@ -147,14 +147,15 @@ def with_repeats(conv: ir.Table, window_us: int) -> ir.Table:
         conv, repeated=ibis.coalesce(ibis._.repeated, False))
 
 
-def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
+def turn_rows(m: ir.Table) -> ir.Table:
     """Buyer turns: maximal runs of buyer messages, each answered by the next human message.
 
     Buyer messages of one run have seen the same number of human messages
     (human_no), so a turn is a group by (conversation, human_no); its answer is
     the conversation's human message number human_no + 1, if there is one.
     Bot, system and auto-reply messages never enter: they neither break a run
-    nor answer it.
+    nor answer it.  (On DuckDB, kefu.metrics.threads.buyer_turns computes the
+    same rows from the thread order.)
     """
     b = m.filter(m.is_buyer)
     # with business hours (kefu.metrics.clock) the clock is the business time sent_bus
@@ -180,6 +181,16 @@ def build_turns(m: ir.Table, conversations: ir.Table) -> ir.Table:
             turns.human_no + 1 == answers.a_no,
         ],
     )
+    return turns.select(*CONVERSATION, "human_no", "agent_no", "start_seq", "start_us",
+                        "start_day", "start_clock", "answer_us", "answer_clock")
+
+
+def build_turns(
+    m: ir.Table, conversations: ir.Table, rows: ir.Table | None = None
+) -> ir.Table:
+    """One row per buyer turn (turn_rows, or ``rows`` when computed already) with its
+    conversation's first day, response time and whether it is the first turn."""
+    turns = turn_rows(m) if rows is None else rows
     conv = conversations.select(
         *CONVERSATION, conv_first_day=conversations.first_day,
         first_buyer_seq=conversations.first_buyer_seq,
@@ -220,11 +231,14 @@ def build_facts(
     session_gap_us: int,
     keep: Callable[[str, ir.Table], ir.Table] = lambda name, table: table,
     repeat_window_us: int = 72 * 3600 * US_PER_S,
+    turns_of: Callable[[ir.Table], ir.Table | None] = lambda m: None,
 ) -> Facts:
     """All facts; ``keep(name, table)`` may materialise each one before the next reads it.
 
     Messages that already carry conv_no and human_no (kefu.metrics.threads, on
-    DuckDB) are the messages fact as they are (kept as they come).
+    DuckDB) are the messages fact as they are (kept as they come).  ``turns_of``
+    may give turn_rows of the kept messages fact computed another way (None: the
+    Ibis definition).
     """
     from kefu.metrics.transfers import build_events
 
@@ -238,7 +252,7 @@ def build_facts(
     return Facts(
         messages=m,
         conversations=conversations,
-        turns=keep("f_turns", build_turns(m, conversations)),
+        turns=keep("f_turns", build_turns(m, conversations, turns_of(m))),
         buyer_days=keep("f_buyer_days", build_buyer_days(m)),
         transfers=keep("f_transfers", build_events(m, session_gap_us)),
     )

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kefu.config import MetricParams, split_list
 from kefu.metrics import service
 from kefu.metrics.context import Components, Context, ratio
 from kefu.metrics.facts import CONVERSATION
@@ -42,14 +43,22 @@ EMPATHY_WINDOW = 2  # an empathetic answer within the next 2 human agent message
 ATTITUDE_VERDICTS = ("forbidden", "agent_chat_negative")
 
 
-def scorecard() -> dict[str, int]:
-    """The scorecard items in use: an item whose verdicts miss their floors is left out."""
+def scorecard(params: MetricParams) -> dict[str, int]:
+    """The scorecard items in use: an item whose verdicts miss their floors (and are
+    not trusted by the shop) is left out."""
     from kefu.qa.floors import usable
 
     return {
         item: points for item, points in SCORECARD.items()
-        if item != "attitude" or usable(*ATTITUDE_VERDICTS)
+        if item != "attitude" or usable(*ATTITUDE_VERDICTS, trusted=trusted(params))
     }
+
+
+def trusted(params: MetricParams) -> frozenset[str]:
+    """The verdicts the shop counts despite kefu's floors (the trust_verdicts option)."""
+    from kefu.qa.floors import trusted_verdicts
+
+    return trusted_verdicts(split_list(params.trust_verdicts))
 
 
 def message_flags(messages: pa.Table, lexicons: Lexicons | None = None) -> pa.Table:
@@ -206,7 +215,7 @@ def conversation_checks(ctx: Context) -> ir.Table:
         + 15 * conv.all_answered.fill_null(True).cast("int64")
         + 15 * (~conv.repeated).cast("int64")
     )
-    if "attitude" in scorecard():
+    if "attitude" in scorecard(ctx.params):
         points = points + 10 * (~conv.violation).cast("int64")
     return conv.mutate(qa_points=points)
 
@@ -255,8 +264,11 @@ def components(ctx: Context) -> list[ir.Table]:
 def derive(c: Components, ctx: Context) -> Values:
     from kefu.qa.floors import usable
 
+    shop_trusts = trusted(ctx.params)
+
     def when(verdicts: tuple[str, ...], value: float | int | None) -> float | int | None:
-        return value if usable(*verdicts) else None  # a verdict under its floor: no value
+        # a verdict under its floor gives no value, unless the shop trusts it
+        return value if usable(*verdicts, trusted=shop_trusts) else None
 
     return {
         "polite_rate": when(
@@ -275,7 +287,7 @@ def derive(c: Components, ctx: Context) -> Values:
         ),
         "qa_score": ratio(
             None if c.get("qa_points_sum") is None
-            else c["qa_points_sum"] * 100 / sum(scorecard().values()),
+            else c["qa_points_sum"] * 100 / sum(scorecard(ctx.params).values()),
             c.get("qa_scored", 0),
         ),
     }

@@ -94,6 +94,52 @@ def multi_agent_buyers(thread: IntArray, n_agents: int, n_buyers: int) -> IntArr
     return np.repeat(multi, run_length)
 
 
+TURN_INPUTS = ("thread", "conv_tag", "conv_no", "human_no", "agent_no", "seq", "sent_us",
+               "sent_day", "clock", "is_buyer", "is_human")
+"""The messages fact's columns buyer_turns reads (clock: sent_bus, else sent_us)."""
+
+
+def buyer_turns(rows: dict[str, IntArray]) -> dict[str, IntArray | np.ma.MaskedArray[Any, Any]]:
+    """facts.turn_rows for rows in thread order (every buyer and human message at least).
+
+    A turn is the buyer messages of one (thread, conv_tag, conv_no, human_no); in
+    segment order they are one run, so the group-by is a run split, and the answer
+    (the segment's human message number human_no + 1, in the same conversation) is
+    the first human row after the turn's first row: no hash group-by, no join.
+    answer_us and answer_clock are masked where the turn has no answer.
+    """
+    order = _segments_together(rows["thread"], rows["conv_tag"])
+    if order is not None:
+        rows = {name: values[order] for name, values in rows.items()}
+    th, tag, conv, human_no = rows["thread"], rows["conv_tag"], rows["conv_no"], rows["human_no"]
+    n = len(th)
+    new_segment = np.ones(n, dtype=bool)
+    new_segment[1:] = (th[1:] != th[:-1]) | (tag[1:] != tag[:-1])
+    segment = np.cumsum(new_segment)
+    buyer = np.flatnonzero(rows["is_buyer"])
+    human = np.flatnonzero(rows["is_human"])
+    b_seg, b_conv, b_no = segment[buyer], conv[buyer], human_no[buyer]
+    first = np.ones(len(buyer), dtype=bool)
+    first[1:] = (b_seg[1:] != b_seg[:-1]) | (b_conv[1:] != b_conv[:-1]) | (b_no[1:] != b_no[:-1])
+    runs = np.flatnonzero(first)
+    start = buyer[runs]
+    out: dict[str, Any] = {"thread": th[start], "conv_tag": tag[start], "conv_no": conv[start],
+                           "human_no": human_no[start]}
+    for name, column in (("agent_no", "agent_no"), ("start_seq", "seq"),
+                         ("start_us", "sent_us"), ("start_day", "sent_day"),
+                         ("start_clock", "clock")):
+        values = rows[column][buyer]
+        out[name] = (np.minimum.reduceat(values, runs) if len(runs)
+                     else values[:0])
+    following = np.searchsorted(human, start)
+    answer = human[np.minimum(following, max(len(human) - 1, 0))] if len(human) else start
+    answered = ((following < len(human)) & (segment[answer] == segment[start])
+                & (conv[answer] == conv[start]))
+    for name, column in (("answer_us", "sent_us"), ("answer_clock", "clock")):
+        out[name] = np.ma.MaskedArray(rows[column][answer], mask=~answered)
+    return out
+
+
 def _segments_together(thread: IntArray, conv_tag: IntArray) -> IntArray | None:
     """None when each (thread, conv_tag) segment is contiguous (the usual case), else the
     stable order that brings each segment together, keeping thread order inside it."""
@@ -110,9 +156,15 @@ def _segments_together(thread: IntArray, conv_tag: IntArray) -> IntArray | None:
     return np.lexsort((conv_tag, thread))
 
 
+def row_dtype(n: int) -> type[np.signedinteger[Any]]:
+    """The narrowest of int32/int64 that holds any row position or count of n rows:
+    the facts' seq, conv_no and human_no in half the memory below 2^31 rows."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def _segment_cumsum(values: IntArray, starts: IntArray) -> IntArray:
     """Inclusive running sum of ``values`` that restarts where ``starts`` is True."""
-    total = np.cumsum(values, dtype=np.int64)
+    total = np.cumsum(values, dtype=row_dtype(len(values)))
     first = np.flatnonzero(starts)
     before = total[first] - values[first]
     return total - np.repeat(before, np.diff(np.append(first, len(values))))

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from kefu.qa.checks import Hit, find_hits
 from kefu.qa.lexicons import AGENT_CHECKS, BUYER_CHECKS, Lexicons, load_lexicons
 from kefu.qa.normalize import normalise
-from kefu.qa.rules import agent_rules, buyer_rules, says_farewell
+from kefu.qa.rules import agent_rules, buyer_rules, closes_without_answer
 from kefu.qa.sentiment import sentiment_scores
 
 CHECKS_BY_ROLE = {
@@ -322,7 +322,7 @@ def farewells_after_negative(
     for row in candidates.tolist():
         text = texts[row]
         text = text.as_py() if isinstance(text, pa.Scalar) else text
-        marked[row] = bool(text) and says_farewell(normalise(str(text)))
+        marked[row] = bool(text) and closes_without_answer(normalise(str(text)))
     return marked
 
 

@@ -3,9 +3,9 @@
 See docs/qa.md, "Measured on real chats".
 
 The set is references plus labels (``tests/qa/data/jddc_labels.csv``, halves
-``tune`` and ``held_out``, and the fresh batch ``jddc_labels_test.csv``, half
-``test``); the texts are read at run time from the JDDC sample, which may not
-be copied.
+``tune`` and ``held_out``, the fresh batch ``jddc_labels_test.csv``, half
+``test``, and the third batch ``jddc_labels_test2.csv``, half ``test2``); the
+texts are read at run time from the JDDC sample, which may not be copied.
 Every labelled message carries the design weight of its stratum (inverse
 inclusion probability), so weighted precision and recall estimate the figures
 over *all* messages of the file, not over the over-sampled ones. Intervals
@@ -30,12 +30,17 @@ LABELS = ("upset", "negative", "rude", "policy_refusal", "polite", "empathy")
 polite and empathy to agent rows (docs/qa.md has the labelling guide)."""
 SESSION_HALVES = ("tune", "held_out")
 """The two halves of the first set, by a hash of the session id (half_of)."""
-HALVES = (*SESSION_HALVES, "test")
+HALVES = (*SESSION_HALVES, "test", "test2")
 """Every half a labelled row may carry; ``test`` is the fresh batch, labelled
-blind and measured once (docs/qa.md, "The fresh test batch")."""
+blind and measured once (docs/qa.md, "The fresh test batch"); ``test2`` the
+third batch, labelled blind for the next measurement (docs/qa.md, "The third
+batch")."""
 HONEST_HALF = "test"
-"""The half whose figures the docs call honest: its errors were never read
-while the rules were written."""
+"""The fresh batch, drawn apart from the first set (its strata are its own).
+It was the honest half until the third round of rules (2026-12-01) read its
+errors: since then it is tuning data like tune and held_out, and which verdicts
+feed the metrics (kefu.qa.floors.MEETS_FLOOR) waits for a measurement on a
+the third batch, test2 (docs/qa.md)."""
 BOOTSTRAP_ROUNDS = 1000
 BOOTSTRAP_SEED = 20261201
 
@@ -194,7 +199,8 @@ def score(
 
 
 def _design_stratum(row: LabelledMessage) -> str:
-    return f"{row.stratum} ({row.half})" if row.half == HONEST_HALF else row.stratum
+    # Each later batch was drawn apart from the first set, with its own n per stratum.
+    return row.stratum if row.half in SESSION_HALVES else f"{row.stratum} ({row.half})"
 
 
 def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
@@ -319,8 +325,8 @@ FLOORS = {
     ("empathy", "precision"): 0.8,
     ("polite", "f1"): 0.95,
 }
-"""The floors of kefu issue 12 (point estimates). Met on HONEST_HALF, a
-verdict may feed a quality metric; docs/qa.md says which do."""
+"""The floors of kefu issue 12 (point estimates). Met on a batch whose errors
+were not read, a verdict may feed a quality metric; docs/qa.md says which do."""
 
 
 FLOOR_VERDICT = {
