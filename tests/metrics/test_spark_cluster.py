@@ -113,7 +113,10 @@ def test_bad_rows_are_reported_as_the_embedded_engine_does(tmp_path: Path) -> No
     folder = _bad_exports(tmp_path / "shop")
     with pytest.raises(IngestError) as embedded:
         load_dir(folder)
-    options = analysis_options(engine="spark", qa=False, spark_master="local[1]")
+    # a shared input location: the Spark reader (not kefu) reads, checks and reports
+    options = analysis_options(engine="spark", qa=False, spark_master="local[1]",
+                               spark_input=str(folder))
+    assert options.reads_on_cluster
     with pytest.raises(IngestError) as cluster:
         Analysis(folder, options)
     assert sorted(cluster.value.errors, key=str) == sorted(embedded.value.errors, key=str)

@@ -39,6 +39,8 @@ MAX_COLLECTED_ERRORS = 1000
 """Bad-row reports brought back to the driver; the total is always counted."""
 
 FILE_NO, ROW_NO, LINE, BAD, PROBLEMS = "_file", "_row", "_line", "_bad", "_problems"
+DUP, CLASH, CROSS = "_dup", "_clash", "_cross"
+CROSS_TYPE = "struct<column:string,value:string,reason:string>"
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,6 @@ def load_spark(
     header_errors: list[RowError] = []
     warnings: list[str] = []
     parts: dict[str, list[Any]] = {}
-    problems: list[Any] = []
     for file_no, file in enumerate(files):
         rows = stored_file(spark, file, file_no) if workspace else None
         if rows is None:
@@ -223,36 +224,55 @@ def load_spark(
     if header_errors:
         raise IngestError(header_errors)
     empty_ok = frozenset(TABLES) if workspace else allow_empty
-    header_errors += _empty_files(parts, files, empty_ok)
+    # typed and checked for repeated keys once, kept: the counts, the reports and the merge
+    # all read these rows (and the optimizer never pushes a filter into the typing rules)
+    checked = {name: _in_file_duplicates(TABLES[name], reduce(
+        lambda a, b: a.unionByName(b), frames)).persist(_disk_and_memory())
+        for name, frames in parts.items()}
     tables: dict[str, Any] = {}
-    for name, frames in parts.items():
-        # read and typed once: the checks, the reports and the metrics all read these rows
-        # (and the optimizer never pushes a filter into the typing expressions)
-        typed = reduce(lambda a, b: a.unionByName(b), frames).persist(_disk_and_memory())
-        problems.append(typed.filter(BAD).select(
-            FILE_NO, LINE, _F().explode(PROBLEMS).alias("p")
-        ).select(FILE_NO, LINE, "p.column", "p.value", "p.reason"))
-        rows = typed.drop(PROBLEMS)
-        rows, dup_problems, dup_warnings = _in_file_duplicates(TABLES[name], rows, files)
-        problems += dup_problems
-        warnings += dup_warnings
-        merged, merge_warnings = _merge(TABLES[name], rows.filter(~_F().col(BAD)), len(frames))
-        tables[name] = merged
-        warnings += merge_warnings
-    problems += _cross_check(tables)
-    errors, total = _collected(problems, files)
-    errors = header_errors + errors
-    total += len(header_errors)
+    merge_warnings: dict[str, list[str]] = {}
+    for name, rows in checked.items():
+        kept = rows.filter(~_F().col(BAD) & ~_F().col(DUP) & ~_F().col(CLASH))
+        tables[name], merge_warnings[name] = _merge(
+            TABLES[name], kept.drop(PROBLEMS, DUP, CLASH, "_first"), len(parts[name]))
+    # checkpointed: the metrics' plans start from these rows, not from the typing rules
+    final = {name: rows.localCheckpoint() for name, rows in _cross_checked(tables).items()}
+    counts = _file_counts(checked, final)
+    header_errors += _empty_files(counts, files, empty_ok)
+    for name in checked:
+        warnings += _duplicate_warnings(counts, files, name) + merge_warnings[name]
+    total = len(header_errors) + sum(c["problems"] for c in counts.values())
+    errors = header_errors + (_collected(_problems(checked, final), files) if total else [])
+    for rows in checked.values():
+        rows.unpersist()
     if errors and not skip_bad_rows:
         raise IngestError(errors, None if total <= len(errors) else (
             str(IngestError(errors)) + f"\n(the first {len(errors)} of {total} bad cells)"))
     if errors:
         warnings += _skipped_warnings(errors, total)
-    # checkpointed: the metrics' plans start from these rows, not from the typing rules
-    frames_out = {name: rows.select(*[c.name for c in TABLES[name].columns], "ordinal")
-                  .localCheckpoint() for name, rows in tables.items()}
+    frames_out = {name: rows.filter(_F().col(CROSS).isNull()).select(
+        *[c.name for c in TABLES[name].columns], "ordinal") for name, rows in final.items()}
     agents = _to_arrow(frames_out["agents"].orderBy("ordinal"))
     return SparkShop(frames_out, agents, files, tz, errors, warnings)
+
+
+def _file_counts(checked: dict[str, Any], final: dict[str, Any]) -> dict[int, dict[str, int]]:
+    """Per file number, in one Spark job set: rows, repeated rows dropped (identical), and
+    problems (bad cells, clashing repeats, failed cross-table checks)."""
+    F = _F()
+    parts = [rows.groupBy(FILE_NO).agg(
+        F.count(F.lit(1)).alias("rows"), F.sum(F.col(DUP).cast("long")).alias("dups"),
+        F.sum(F.size(PROBLEMS) + F.col(CLASH).cast("int")).cast("long").alias("problems"))
+        for rows in checked.values()]
+    parts += [rows.filter(F.col(CROSS).isNotNull()).groupBy(FILE_NO).agg(
+        F.lit(0).cast("long").alias("rows"), F.lit(0).cast("long").alias("dups"),
+        F.count(F.lit(1)).alias("problems")) for rows in final.values()]
+    counts: dict[int, dict[str, int]] = {}
+    for row in reduce(lambda a, b: a.unionByName(b), parts).collect():
+        entry = counts.setdefault(row[FILE_NO], {"rows": 0, "dups": 0, "problems": 0})
+        for name in entry:
+            entry[name] += int(row[name] or 0)
+    return counts
 
 
 def _disk_and_memory() -> Any:
@@ -274,20 +294,24 @@ def _check_files(files: list[SparkFile], url: str) -> None:
             "Parquet"))
 
 
-def _empty_files(parts: dict[str, list[Any]], files: list[SparkFile], empty_ok: frozenset[str]
-                 ) -> list[RowError]:
+def _empty_files(counts: dict[int, dict[str, int]], files: list[SparkFile],
+                 empty_ok: frozenset[str]) -> list[RowError]:
     """A file without rows is an error unless its table may be empty (--allow-empty)."""
-    frames = [rows for name, frames in parts.items() if name not in empty_ok for rows in frames]
-    if not frames:
-        return []
-    counted = reduce(lambda a, b: a.unionByName(b),
-                     [rows.select(FILE_NO) for rows in frames]).groupBy(FILE_NO).count()
-    present = {row[FILE_NO] for row in counted.collect()}
-    checked = [i for i, f in enumerate(files) if f.table not in empty_ok]
-    return [RowError(files[i].source, 1, "", "", (
+    return [RowError(file.source, 1, "", "", (
         "the file has a header but no rows; pass --allow-empty "
-        f"{files[i].table} if the table is empty on purpose")) for i in checked
-        if i not in present]
+        f"{file.table} if the table is empty on purpose")) for i, file in enumerate(files)
+        if file.table not in empty_ok and not counts.get(i, {}).get("rows")]
+
+
+def _duplicate_warnings(counts: dict[int, dict[str, int]], files: list[SparkFile], table: str
+                        ) -> list[str]:
+    warnings = []
+    for i, file in enumerate(files):
+        if file.table == table and (dups := counts.get(i, {}).get("dups")):
+            names = ", ".join(TABLES[file.table].key)
+            warnings.append(f"{file.source}: {dups} repeated rows identical to an earlier row "
+                            f"with the same {names}; kept one")
+    return warnings
 
 
 def _content(table: Table) -> Any:
@@ -295,13 +319,14 @@ def _content(table: Table) -> Any:
     return F.struct(*[F.col(c.name) for c in table.columns])
 
 
-def _in_file_duplicates(table: Table, rows: Any, files: list[SparkFile]
-                        ) -> tuple[Any, list[Any], list[str]]:
-    """validate.duplicate_keys: a later good row repeating a key in its file is dropped when
-    identical, an error when different."""
-    if not table.key:
-        return rows, [], []
+def _in_file_duplicates(table: Table, rows: Any) -> Any:
+    """validate.duplicate_keys, as columns: DUP marks a later good row repeating a key in its
+    file with the same content (dropped), CLASH one with different content (an error);
+    ``_first`` is the first good row of the key (content and line)."""
     F = _F()
+    if not table.key:
+        return rows.select("*", F.lit(None).cast("int").alias("_first"), F.lit(False).alias(DUP),
+                           F.lit(False).alias(CLASH))
     from pyspark.sql import Window
 
     by_key = Window.partitionBy(FILE_NO, *table.key).orderBy(ROW_NO)
@@ -312,18 +337,27 @@ def _in_file_duplicates(table: Table, rows: Any, files: list[SparkFile]
         Window.unboundedPreceding, Window.unboundedFollowing)))
     later = good & (F.col("_first.line") != F.col(LINE))
     same = _content(table).eqNullSafe(F.col("_first.c"))
-    marked = marked.withColumn("_dup", later & same).withColumn("_clash", later & ~same)
-    key0 = table.key[0]
-    clashes = marked.filter("_clash").select(
-        FILE_NO, LINE, F.lit(key0).alias("column"), F.col(key0).cast("string").alias("value"),
-        F.concat(F.lit(f"duplicate {key0} with different content (first on row "),
-                 F.col("_first.line").cast("string"), F.lit(")")).alias("reason"))
-    counts = marked.filter("_dup").groupBy(FILE_NO).count().collect()
-    names = ", ".join(table.key)
-    warnings = [f"{files[row[FILE_NO]].source}: {row['count']} repeated rows identical to an "
-                f"earlier row with the same {names}; kept one" for row in counts]
-    kept = marked.filter(~F.col("_dup")).withColumn(BAD, F.col(BAD) | F.col("_clash"))
-    return kept.drop("_first", "_dup", "_clash"), [clashes], warnings
+    return marked.withColumn(DUP, later & same).withColumn(CLASH, later & ~same)
+
+
+def _problems(checked: dict[str, Any], final: dict[str, Any]) -> list[Any]:
+    """The reports (file, line, column, value, reason): bad cells, clashing repeats and failed
+    cross-table checks."""
+    F = _F()
+    problems = [rows.filter(BAD).select(FILE_NO, LINE, F.explode(PROBLEMS).alias("p"))
+                .select(FILE_NO, LINE, "p.column", "p.value", "p.reason")
+                for rows in checked.values()]
+    for name, rows in checked.items():
+        if key := TABLES[name].key:
+            problems.append(rows.filter(CLASH).select(
+                FILE_NO, LINE, F.lit(key[0]).alias("column"),
+                F.col(key[0]).cast("string").alias("value"),
+                F.concat(F.lit(f"duplicate {key[0]} with different content (first on row "),
+                         F.col("_first.line").cast("string"), F.lit(")")).alias("reason")))
+    problems += [rows.filter(F.col(CROSS).isNotNull()).select(
+        FILE_NO, LINE, f"{CROSS}.column", f"{CROSS}.value", f"{CROSS}.reason")
+        for rows in final.values()]
+    return problems
 
 
 ORDINAL_FILE_SHIFT = 2**40
@@ -363,53 +397,46 @@ def _merge(table: Table, rows: Any, n_files: int) -> tuple[Any, list[str]]:
     return kept, warnings
 
 
-def _cross_check(tables: dict[str, Any]) -> list[Any]:
-    """load.cross_check: agent ids must exist in agents; an empty shop_id takes the agent's
-    (orders: the only shop). Failing rows are removed from ``tables``; returns their reports."""
+def _cross_checked(tables: dict[str, Any]) -> dict[str, Any]:
+    """load.cross_check, as a column: CROSS is the failed check of a row (column, value,
+    reason), null when it passes; agent ids must exist in agents, an empty shop_id takes
+    the agent's (orders: the only shop)."""
     F = _F()
     agents = tables["agents"].select(F.col("agent_id").alias("_agent"),
                                      F.col("shop_id").alias("_own_shop"))
-    problems: list[Any] = []
-    for name in AGENT_TABLES:
-        if name not in tables:
-            continue
-        joined = tables[name].join(F.broadcast(agents), F.col("agent_id") == F.col("_agent"),
-                                   "left")
-        problems.append(joined.filter(F.col("_agent").isNull()).select(
-            FILE_NO, LINE, F.lit("agent_id").alias("column"), F.col("agent_id").alias("value"),
-            F.lit("agent_id not in agents").alias("reason")))
-        joined = joined.filter(F.col("_agent").isNotNull())
-        if "shop_id" in tables[name].columns:
-            empty = F.col("shop_id").isNull() | (F.col("shop_id") == "")
-            joined = joined.withColumn("shop_id", F.when(empty, F.col("_own_shop"))
-                                       .otherwise(F.col("shop_id")))
-        tables[name] = joined.drop("_agent", "_own_shop")
-    if "orders" in tables:
-        shops = [row[0] for row in tables["agents"].select("shop_id").distinct().collect()]
-        orders = tables["orders"]
+    out: dict[str, Any] = {}
+    for name, rows in tables.items():
+        rows = rows.withColumn(CROSS, F.lit(None).cast(CROSS_TYPE))
         empty = F.col("shop_id").isNull() | (F.col("shop_id") == "")
-        if len(shops) == 1:
-            tables["orders"] = orders.withColumn(
-                "shop_id", F.when(empty, F.lit(shops[0])).otherwise(F.col("shop_id")))
-        else:
-            problems.append(orders.filter(empty).select(
-                FILE_NO, LINE, F.lit("shop_id").alias("column"), F.lit("").alias("value"),
-                F.lit(f"shop_id is empty and agents name {len(shops)} shops").alias("reason")))
-            tables["orders"] = orders.filter(~empty)
-    return problems
+        if name in AGENT_TABLES:
+            rows = rows.join(F.broadcast(agents), F.col("agent_id") == F.col("_agent"), "left")
+            rows = rows.withColumn(CROSS, F.when(F.col("_agent").isNull(), F.struct(
+                F.lit("agent_id").alias("column"), F.col("agent_id").alias("value"),
+                F.lit("agent_id not in agents").alias("reason"))))
+            if "shop_id" in rows.columns:
+                rows = rows.withColumn("shop_id", F.when(empty, F.col("_own_shop"))
+                                       .otherwise(F.col("shop_id")))
+            rows = rows.drop("_agent", "_own_shop")
+        if name == "orders":
+            shops = [row[0] for row in tables["agents"].select("shop_id").distinct().collect()]
+            if len(shops) == 1:
+                rows = rows.withColumn("shop_id", F.when(empty, F.lit(shops[0]))
+                                       .otherwise(F.col("shop_id")))
+            else:
+                rows = rows.withColumn(CROSS, F.when(empty, F.struct(
+                    F.lit("shop_id").alias("column"), F.lit("").alias("value"),
+                    F.lit(f"shop_id is empty and agents name {len(shops)} shops")
+                    .alias("reason"))))
+        out[name] = rows
+    return out
 
 
-def _collected(problems: list[Any], files: list[SparkFile]) -> tuple[list[RowError], int]:
-    """The first MAX_COLLECTED_ERRORS reports in load order, and how many there are."""
-    if not problems:
-        return [], 0
+def _collected(problems: list[Any], files: list[SparkFile]) -> list[RowError]:
+    """The first MAX_COLLECTED_ERRORS reports in load order."""
     every = reduce(lambda a, b: a.unionByName(b), problems)
-    total = every.count()
-    if not total:
-        return [], 0
     first = every.orderBy(FILE_NO, LINE, "column").limit(MAX_COLLECTED_ERRORS).collect()
     return [RowError(files[r[FILE_NO]].source, int(r[LINE]), r["column"], r["value"] or "",
-                     r["reason"]) for r in first], total
+                     r["reason"]) for r in first]
 
 
 def _skipped_warnings(errors: list[RowError], total: int) -> list[str]:
