@@ -180,8 +180,83 @@ def test_the_cache_keeps_within_its_bytes(world: World, monkeypatch: Any) -> Non
         assert gina.get(path).headers[HEADER] == "miss"
         entries, held = page_cache.held()
         assert held <= 4 * max(sizes) and entries == min(n, 4)  # the oldest went first
-    assert gina.get(paths[0]).headers[HEADER] == "miss"
+    # pushed out of this process, still in the folder the workers share: not rendered
+    assert gina.get(paths[0]).headers[HEADER] == "shared"
     assert gina.get(paths[-1]).headers[HEADER] == "hit"
+
+
+# --------------------------------------------- the pages the worker processes share
+
+
+def _another_process() -> None:
+    """What a second worker of the same server starts with: nothing kept in memory (and
+    its own CSRF stand-in), the shared folder as it is."""
+    with page_cache._LOCK:
+        page_cache._CACHE.clear()
+        page_cache._HELD[0] = 0
+
+
+@pytest.mark.parametrize("page", ["director", "agent", "evidence", "agent_export"])
+def test_a_page_one_worker_rendered_is_read_by_another_and_still_refused(
+        world: World, page: str, monkeypatch: Any) -> None:
+    path = _paths(world)[page]
+    allowed, refused = ALLOWED_THEN_REFUSED[page]
+    first = world.client(allowed).get(path)
+    assert first.headers[HEADER] == "miss"
+    _another_process()
+    monkeypatch.setattr(page_cache, "CSRF_MARK", "kefu-csrf-of-another-process")
+    other_session = world.client(allowed)
+    second = other_session.get(path)
+    assert (second.status_code, second.headers[HEADER]) == (200, "shared")
+    if page == "agent_export":
+        assert second.content == first.content
+    else:  # the same page, with the token of the session that asked for it
+        assert first.text.replace(first_session_token(first), "T") == \
+            second.text.replace(other_session.csrf, "T")
+    assert world.client(allowed).get(path).headers[HEADER] == "hit"  # now in memory too
+    for user in refused:
+        _another_process()
+        answer = world.client(user).get(path)
+        assert answer.status_code == 404, (page, user)
+        assert HEADER not in answer.headers
+
+
+def first_session_token(response: Any) -> str:
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', response.text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_shared_file_answers_only_the_key_it_was_made_for(world: World) -> None:
+    """Two keys whose files were swapped (as a hash collision would): neither is served."""
+    gina = world.client("gina")
+    one, two = (f"/runs/{world.published}/director?kpi={kpi}" for kpi in ("reply_rate", "x"))
+    gina.get(one), gina.get(two)
+    folder = page_cache._SHARED[0]
+    assert folder is not None
+    files = sorted(folder.glob("*.page"), key=lambda p: p.stat().st_mtime)[-2:]
+    first, second = (f.read_bytes() for f in files)
+    files[0].write_bytes(second)
+    files[1].write_bytes(first)
+    _another_process()
+    assert gina.get(one).headers[HEADER] == "miss"
+    assert gina.get(two).headers[HEADER] == "miss"
+
+
+def test_the_shared_folder_is_pruned_to_its_bytes(world: World, monkeypatch: Any) -> None:
+    gina = world.client("gina")
+    page_cache.clear()
+    monkeypatch.setattr(page_cache, "_PRUNE_EVERY", 1)
+    paths = [f"/runs/{world.published}/director?kpi={kpi}" for kpi in
+             ("reply_rate", "first_response_s", "avg_response_s", "conversion_rate", "x")]
+    size = len(gina.get(paths[0]).content)
+    monkeypatch.setattr(page_cache, "DISK_BYTES", int(2.5 * size))
+    for path in paths[1:]:
+        gina.get(path)
+    folder = page_cache._SHARED[0]
+    assert folder is not None
+    held = sum(f.stat().st_size for f in folder.glob("*.page"))
+    assert 0 < held <= int(2.5 * size) and len(list(folder.glob("*.page"))) <= 2
 
 
 # ------------------------------------------------------------------ the QA page, paged

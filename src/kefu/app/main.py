@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu.app import db as appdb
-from kefu.app import security
+from kefu.app import page_cache, security
 from kefu.app.deps import CsrfFailed, LoginRequired
 from kefu.app.i18n import LANG_COOKIE, LANGS
 from kefu.app.runs import Runner
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         yield
         runner.shutdown()
 
+    page_cache.share_in(pages_folder(settings))
     app = FastAPI(title="kefu", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.settings, app.state.engine, app.state.db, app.state.runner = (
@@ -56,6 +57,13 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     for module in (auth, pages, runs, dashboards, uploads, schemes, admin, api):
         app.include_router(module.router)
     return app
+
+
+def pages_folder(settings: Settings) -> Path:
+    """Where the processes of one server share their kept pages: beside the app database
+    of the workspace (``DEMO-app-pages/``), whichever database the app uses."""
+    workspace = settings.workspace.resolve()
+    return workspace.parent / f"{workspace.name}-app-pages"
 
 
 def worker_app() -> FastAPI:
