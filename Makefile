@@ -35,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_metrics.py
 
 clean:
-	rm -rf $(VENV) demo-data demo-workspace demo-workspace-app.sqlite3
+	rm -rf $(VENV) demo-data demo-workspace demo-workspace-app.sqlite3 demo-workspace-app-pages
