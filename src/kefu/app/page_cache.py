@@ -79,14 +79,15 @@ class Kept:
     status: int
     media_type: str | None
     headers: tuple[tuple[str, str], ...]
-    mark: str = CSRF_MARK
+    mark: str
     """The stand-in for the CSRF token in ``body`` (each process draws its own)."""
 
     @classmethod
-    def of(cls, response: Response) -> Kept:
+    def of(cls, response: Response, mark: str) -> Kept:
+        """The response of a page rendered with ``mark`` in place of the CSRF token."""
         headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
         return cls(bytes(response.body), response.status_code,
-                   response.headers.get("content-type"), headers)
+                   response.headers.get("content-type"), headers, mark)
 
     def response(self, csrf: str, state: str) -> Response:
         body = self.body
@@ -243,7 +244,8 @@ def serve(request: Request, signed: Signed, run: Run, render: Render,
             found = _get(key)
             if found is not None:
                 return found[0].response(token, found[1])
-            kept = Kept.of(render(CSRF_MARK))
+            mark = CSRF_MARK
+            kept = Kept.of(render(mark), mark)
             if kept.status == 200:
                 _keep(key, kept)
                 _write_shared(key, kept)
